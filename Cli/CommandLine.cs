@@ -1,0 +1,85 @@
+using System.Globalization;
+
+namespace WebGen.Cli;
+
+/// <summary>A wrong flag or value; the message names it and what is accepted. The CLI exits with code 2.</summary>
+public sealed class UsageException(string message) : Exception(message);
+
+/// <summary>
+/// <c>--name value</c> flags and bare <c>--switch</c>es of one verb. Every read names its accepted range, and
+/// <see cref="EnsureAllUsed"/> rejects flags the verb does not know, so a typo is never silently ignored.
+/// </summary>
+public sealed class CommandLine
+{
+    private readonly Dictionary<string, string?> flags = [];
+    private readonly HashSet<string> known = [];
+
+    public string Verb { get; }
+    public IReadOnlyList<string> Positionals { get; }
+
+    public CommandLine(string verb, IEnumerable<string> args, IReadOnlySet<string> switches)
+    {
+        Verb = verb;
+        var positionals = new List<string>();
+        using var items = args.GetEnumerator();
+        while (items.MoveNext())
+        {
+            var arg = items.Current;
+            if (!arg.StartsWith("--", StringComparison.Ordinal)) { positionals.Add(arg); continue; }
+            var (name, inline) = arg.IndexOf('=') is var eq and > 0 ? (arg[..eq], arg[(eq + 1)..]) : (arg, null);
+            if (flags.ContainsKey(name)) throw new UsageException($"{name} is given twice.");
+            if (switches.Contains(name)) { flags[name] = inline ?? "true"; continue; }
+            if (inline is null && !items.MoveNext()) throw new UsageException($"{name} needs a value.");
+            flags[name] = inline ?? items.Current;
+        }
+        Positionals = positionals;
+    }
+
+    public bool Switch(string name) => Read(name) is { } v && v != "false";
+
+    public string String(string name, string fallback) => Read(name) ?? fallback;
+
+    public string? OptionalString(string name) => Read(name);
+
+    public string Choice(string name, string fallback, IReadOnlyCollection<string> accepted)
+    {
+        var value = Read(name) ?? fallback;
+        return accepted.Contains(value) ? value
+            : throw new UsageException($"{name} {value}: accepted values are {string.Join(", ", accepted)}.");
+    }
+
+    public int Int(string name, int fallback, int min, int max)
+    {
+        var text = Read(name);
+        if (text is null) return fallback;
+        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+            throw new UsageException($"{name} {text}: accepted values are whole numbers from {min} to {max}.");
+        return value;
+    }
+
+    /// <summary>A number strictly above <paramref name="above"/> and at most <paramref name="max"/>.</summary>
+    public double Double(string name, double fallback, double above, double max)
+    {
+        var text = Read(name);
+        if (text is null) return fallback;
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
+            || !double.IsFinite(value) || value <= above || value > max)
+            throw new UsageException($"{name} {text}: accepted values are numbers greater than {above} and at most {max}.");
+        return value;
+    }
+
+    /// <summary>Rejects any flag the verb never asked for, and stray words.</summary>
+    public void EnsureAllUsed(int positionals = 0)
+    {
+        if (flags.Keys.FirstOrDefault(f => !known.Contains(f)) is { } unknown)
+            throw new UsageException($"unknown flag {unknown} for '{Verb}'; accepted: {string.Join(", ", known.Order())}.");
+        if (Positionals.Count > positionals)
+            throw new UsageException($"unexpected argument '{Positionals[positionals]}' for '{Verb}'.");
+    }
+
+    private string? Read(string name)
+    {
+        known.Add(name);
+        return flags.GetValueOrDefault(name);
+    }
+}

@@ -1,0 +1,3 @@
+using WebGen.Cli;
+
+return await Commands.RunAsync(args);

@@ -1,0 +1,59 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using TorchSharp;
+using WebGen.Compute.Models;
+using WebGen.Shared;
+
+namespace WebGen.Compute.Checkpoints;
+
+/// <summary>
+/// A saved model: TorchSharp weights in <c>model-{step:05d}.pt</c> and the run's hyperparameters in
+/// <c>run.json</c> beside them, so a checkpoint can be evaluated without remembering how it was trained.
+/// </summary>
+public static class Checkpoint
+{
+    public const string OptionsFile = "run.json";
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+    };
+
+    public static string FileName(int step) => $"model-{step:D5}.pt";
+
+    public static string Save(GenerativeModel model, TrainingOptions options, string runDir, int step)
+    {
+        Directory.CreateDirectory(runDir);
+        File.WriteAllText(Path.Combine(runDir, OptionsFile), JsonSerializer.Serialize(options, Json));
+        var path = Path.Combine(runDir, FileName(step));
+        var temporary = path + ".partial";
+        model.save(temporary);
+        File.Move(temporary, path, overwrite: true); // a crash mid-save never leaves a truncated checkpoint
+        return path;
+    }
+
+    /// <summary>Loads a checkpoint written by <see cref="Save"/>; errors name the missing or unreadable file.</summary>
+    public static (GenerativeModel Model, TrainingOptions Options) Load(string path, torch.Device device)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"--checkpoint {path}: no such file.", path);
+        var optionsPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, OptionsFile);
+        if (!File.Exists(optionsPath))
+            throw new FileNotFoundException($"--checkpoint {path}: {OptionsFile} (the run's hyperparameters) is not beside it.", optionsPath);
+        var options = JsonSerializer.Deserialize<TrainingOptions>(File.ReadAllText(optionsPath), Json)
+            ?? throw new InvalidDataException($"{optionsPath} is empty.");
+        var model = ModelFactory.Create(options);
+        try
+        {
+            model.load(path);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            model.Dispose();
+            throw new InvalidDataException($"--checkpoint {path}: not a {options.Model} checkpoint of this layout ({e.Message}).", e);
+        }
+        model.to(device);
+        return (model, options);
+    }
+}

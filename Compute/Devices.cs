@@ -1,0 +1,20 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace WebGen.Compute;
+
+/// <summary>Maps the user's device choice (auto, cpu, cuda) to a TorchSharp device.</summary>
+public static class Devices
+{
+    public static readonly string[] Choices = ["auto", "cpu", "cuda"];
+
+    public static Device Resolve(string choice) => choice switch
+    {
+        "auto" => cuda.is_available() ? CUDA : CPU,
+        "cpu" => CPU,
+        "cuda" when cuda.is_available() => CUDA,
+        "cuda" => throw new ArgumentException(
+            "--device cuda: no CUDA device is visible to TorchSharp (this build uses the CPU libtorch unless built with -p:TorchBackend=cuda)."),
+        _ => throw new ArgumentException($"--device {choice}: accepted values are {string.Join(", ", Choices)}."),
+    };
+}

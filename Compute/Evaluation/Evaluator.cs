@@ -1,0 +1,48 @@
+using TorchSharp;
+using WebGen.Compute.Models;
+using WebGen.Shared;
+using static TorchSharp.torch;
+
+namespace WebGen.Compute.Evaluation;
+
+/// <summary>
+/// The reference <c>evaluate_lower_bound</c>: binarise the 100-image test subset once after seeding with 0, then
+/// average NELBO/KL/Rec over 100 calls and each IWAE-m over max(100 // m, 1) calls.
+/// </summary>
+public static class Evaluator
+{
+    public static readonly int[] IwaeSamples = [1, 10, 100, 1000];
+    public const int ElboRepeats = 100;
+
+    /// <param name="testSubset">(100, 784) grey levels of <see cref="Data.Subsets.TestIdx"/>, on the model's device.</param>
+    public static EvaluationResult EvaluateLowerBound(GenerativeModel model, Tensor testSubset, CancellationToken cancellationToken = default)
+    {
+        model.eval();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        manual_seed(0);
+        var x = bernoulli(testSubset);
+
+        var (nelbo, kl, rec) = Average(ElboRepeats, () => model.NegativeElboBound(x), cancellationToken);
+        var iwae = new SortedDictionary<int, double>();
+        foreach (var m in IwaeSamples)
+            iwae[m] = Average(Math.Max(100 / m, 1), () => model.NegativeIwaeBound(x, m), cancellationToken).Item1;
+        return new EvaluationResult(nelbo, kl, rec, iwae);
+    }
+
+    private static (double, double, double) Average(
+        int repeats, Func<(Tensor, Tensor, Tensor)> bound, CancellationToken cancellationToken)
+    {
+        double a = 0, b = 0, c = 0;
+        for (var i = 0; i < repeats; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var (first, second, third) = bound();
+            a += first.item<float>() / repeats;
+            b += second.item<float>() / repeats;
+            c += third.item<float>() / repeats;
+        }
+        return (a, b, c);
+    }
+}

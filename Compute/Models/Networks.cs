@@ -1,0 +1,69 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace WebGen.Compute.Models;
+
+/// <summary>
+/// The reference codebase's networks. Layers live in a <c>net</c> Sequential named 0, 2, 4 so parameter names match
+/// the PyTorch state dict (<c>enc.net.0.weight</c>, …).
+/// </summary>
+public static class Networks
+{
+    /// <summary>in → hidden → hidden → out, with the given activation between the linear layers.</summary>
+    internal static Sequential Mlp(long input, long hidden, long output, Func<Module<Tensor, Tensor>> activation) =>
+        Sequential(
+            ("0", Linear(input, hidden)), ("1", activation()),
+            ("2", Linear(hidden, hidden)), ("3", activation()),
+            ("4", Linear(hidden, output)));
+}
+
+/// <summary>q(z | x[, y]): (784 + y_dim) → 300 ELU → 300 ELU → 2·z_dim ("v1"); 3072/500 for SVHN ("v2").</summary>
+public sealed class Encoder : Module
+{
+    private readonly Sequential net;
+
+    public Encoder(long xDim, long zDim, long yDim = 0, long hidden = 300) : base(nameof(Encoder))
+    {
+        net = Networks.Mlp(xDim + yDim, hidden, 2 * zDim, () => ELU());
+        RegisterComponents();
+    }
+
+    /// <summary>x: (batch, x_dim), y: (batch, y_dim) one-hot or null → mean and variance, each (batch, z_dim).</summary>
+    public (Tensor m, Tensor v) Encode(Tensor x, Tensor? y = null)
+    {
+        var xy = y is null ? x : cat([x, y], dim: -1);
+        return Utils.GaussianParameters(net.forward(xy));
+    }
+}
+
+/// <summary>p(x | z[, y]): (z_dim + y_dim) → 300 ELU → 300 ELU → 784 logits ("v1"); 500/3072 means for SVHN.</summary>
+public sealed class Decoder : Module
+{
+    private readonly Sequential net;
+
+    public Decoder(long zDim, long xDim, long yDim = 0, long hidden = 300) : base(nameof(Decoder))
+    {
+        net = Networks.Mlp(zDim + yDim, hidden, xDim, () => ELU());
+        RegisterComponents();
+    }
+
+    /// <summary>z: (batch, z_dim), y: (batch, y_dim) one-hot or null → (batch, x_dim) logits (or means).</summary>
+    public Tensor Decode(Tensor z, Tensor? y = null) => net.forward(y is null ? z : cat([z, y], dim: -1));
+}
+
+/// <summary>q(y | x): 784 → 300 ReLU → 300 ReLU → 10 logits.</summary>
+public sealed class Classifier : Module
+{
+    private readonly Sequential net;
+
+    public Classifier(long xDim = 784, long yDim = 10, long hidden = 300) : base(nameof(Classifier))
+    {
+        net = Networks.Mlp(xDim, hidden, yDim, () => ReLU());
+        RegisterComponents();
+    }
+
+    /// <summary>x: (batch, x_dim) → (batch, y_dim) logits.</summary>
+    public Tensor Classify(Tensor x) => net.forward(x);
+}

@@ -1,0 +1,61 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace WebGen.Compute.Models;
+
+/// <summary>
+/// The probability helpers of the homework's <c>utils.py</c>, one function each, with the same names and shapes.
+/// Every model is written in terms of these; none re-derives a density inline.
+/// </summary>
+public static class Utils
+{
+    private static readonly double Log2Pi = Math.Log(2 * Math.PI);
+
+    /// <summary>Splits h: (…, 2·dim) into mean m = first half and variance v = softplus(second half) + 1e-8.</summary>
+    public static (Tensor m, Tensor v) GaussianParameters(Tensor h, long dim = -1)
+    {
+        var halves = h.chunk(2, dim);
+        return (halves[0], nn.functional.softplus(halves[1]) + 1e-8);
+    }
+
+    /// <summary>Reparameterised sample z = m + sqrt(v)·ε, ε ~ N(0, I). m, v: (batch, dim).</summary>
+    public static Tensor SampleGaussian(Tensor m, Tensor v) => m + v.sqrt() * randn_like(m);
+
+    /// <summary>log N(x | m, diag v) summed over the last dim. x, m, v: broadcastable (…, dim) → (…).</summary>
+    public static Tensor LogNormal(Tensor x, Tensor m, Tensor v) =>
+        (-0.5 * (Log2Pi + v.log() + (x - m).square() / v)).sum(-1);
+
+    /// <summary>
+    /// log of a uniform mixture of Gaussians. z: (batch, dim); m, v: (1, mix, dim) → (batch).
+    /// </summary>
+    public static Tensor LogNormalMixture(Tensor z, Tensor m, Tensor v) =>
+        LogMeanExp(LogNormal(z.unsqueeze(1), m, v), dim: 1);
+
+    /// <summary>KL(N(qm, qv) ‖ N(pm, pv)) summed over the last dim. All (batch, dim), broadcastable → (batch).</summary>
+    public static Tensor KlNormal(Tensor qm, Tensor qv, Tensor pm, Tensor pv) =>
+        (0.5 * (pv.log() - qv.log() + qv / pv + (qm - pm).square() / pv - 1)).sum(-1);
+
+    /// <summary>KL of categoricals, Σ q·(log q − log p) over the last dim. q, logQ, logP: (batch, k) → (batch).</summary>
+    public static Tensor KlCat(Tensor q, Tensor logQ, Tensor logP) => (q * (logQ - logP)).sum(-1);
+
+    /// <summary>log Bern(x | sigmoid(logits)) summed over the last dim. x, logits: (batch, dim) → (batch).</summary>
+    public static Tensor LogBernoulliWithLogits(Tensor x, Tensor logits) =>
+        -nn.functional.binary_cross_entropy_with_logits(logits, x, reduction: nn.Reduction.None).sum(-1);
+
+    /// <summary>Repeats the batch rep times along dim 0: (batch, …) → (rep·batch, …), copy r at rows r·batch….</summary>
+    public static Tensor Duplicate(Tensor x, long rep)
+    {
+        var shape = x.shape;
+        return x.expand([rep, .. shape]).reshape([-1, .. shape[1..]]);
+    }
+
+    /// <summary>log(mean(exp(x))) along dim, stable for large |x|.</summary>
+    public static Tensor LogMeanExp(Tensor x, long dim) => LogSumExp(x, dim) - Math.Log(x.shape[dim]);
+
+    /// <summary>log(sum(exp(x))) along dim with the max-shift, so ±1000 neither overflows nor underflows.</summary>
+    public static Tensor LogSumExp(Tensor x, long dim)
+    {
+        var max = x.max(dim, keepdim: true).values.detach();
+        return (x - max).exp().sum(dim).log() + max.squeeze(dim);
+    }
+}

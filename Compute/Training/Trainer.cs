@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using TorchSharp;
+using WebGen.Compute.Checkpoints;
+using WebGen.Compute.Models;
+using WebGen.Shared;
+using static TorchSharp.torch;
+
+namespace WebGen.Compute.Training;
+
+/// <summary>
+/// The reference training loop: Adam, shuffled mini-batches one step each (epochs repeat until the iteration
+/// count), every batch re-binarised with bernoulli(x) each step, checkpoints every N steps and at the end.
+/// </summary>
+public static class Trainer
+{
+    /// <summary>How often progress is read back from the device; reading every step would stall a GPU.</summary>
+    public const int ReportEvery = 50;
+
+    /// <returns>The path of the final checkpoint.</returns>
+    public static string Train(
+        GenerativeModel model, Tensor trainImages, TrainingOptions options, string runDir,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var device = trainImages.device;
+        var count = trainImages.shape[0];
+        using var optimizer = optim.Adam(model.parameters(), lr: options.LearningRate);
+        var permutation = randperm(count, device: device);
+        var clock = Stopwatch.StartNew();
+        var position = 0L;
+        var checkpoint = "";
+        model.train();
+
+        for (var step = 1; step <= options.Iterations; step++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using (var scope = NewDisposeScope())
+            {
+                if (position >= count)
+                {
+                    // A new epoch, reshuffled; like PyTorch's DataLoader, a short last batch is still used.
+                    permutation.Dispose();
+                    permutation = randperm(count, device: device).MoveToOuterDisposeScope();
+                    position = 0;
+                }
+                var batch = trainImages.index_select(0, permutation.narrow(0, position, Math.Min(options.BatchSize, count - position)));
+                position += options.BatchSize;
+
+                optimizer.zero_grad();
+                var terms = model.Loss(bernoulli(batch));
+                terms.Loss.backward();
+                optimizer.step();
+
+                if (progress is not null && (step % ReportEvery == 0 || step == options.Iterations))
+                {
+                    progress.Report(new TrainingProgress(step, options.Iterations,
+                        terms.Loss.item<float>(), terms.Kl.item<float>(), terms.Rec.item<float>(),
+                        step / clock.Elapsed.TotalSeconds));
+                }
+            }
+            if (step % options.CheckpointEvery == 0 || step == options.Iterations)
+                checkpoint = Checkpoint.Save(model, options, runDir, step);
+        }
+        permutation.Dispose();
+        return checkpoint;
+    }
+}
