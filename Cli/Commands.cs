@@ -18,6 +18,8 @@ public static class Commands
           train vae  [--iterations 20000] [--seed 0] [--run 0] [--batch 100] [--lr 1e-3] [--z 10]
                      [--checkpoint-every 10000] [--device auto|cpu|cuda] [--out runs] [--data data] [--json]
           eval vae   --checkpoint PATH [--device auto|cpu|cuda] [--data data] [--json]
+          bench vae  [--iterations 1000] [--batch 100] [--device auto|cpu|cuda] [--data data] [--json]
+                     ms/step of the trainer against a bare forward/backward/Adam loop
           data mnist [--data data] [--json]      check the MNIST files (counts, labels)
         """;
 
@@ -37,8 +39,9 @@ public static class Commands
             {
                 "train" => Train(line, cancel.Token),
                 "eval" => Eval(line, cancel.Token),
+                "bench" => Bench(line, cancel.Token),
                 "data" => Data(line),
-                _ => throw new UsageException($"unknown verb '{args[0]}'; accepted: train, eval, data."),
+                _ => throw new UsageException($"unknown verb '{args[0]}'; accepted: train, eval, bench, data."),
             };
             if (line.Switch("--json"))
                 Console.WriteLine(result.ToJsonString());
@@ -101,6 +104,36 @@ public static class Commands
         var result = Experiment.EvaluateCheckpoint(checkpoint, dataDir, device, cancellationToken);
         Summary.Write(json ? Console.Error : Console.Out, result);
         return Summary.ToJson(result);
+    }
+
+    private static JsonObject Bench(CommandLine line, CancellationToken cancellationToken)
+    {
+        var options = new TrainingOptions
+        {
+            Model = ModelArgument(line),
+            Iterations = line.Int("--iterations", 1000, 10, 1_000_000),
+            BatchSize = line.Int("--batch", 100, 1, Mnist.TrainCount),
+            Device = line.Choice("--device", "auto", Devices.Choices),
+        };
+        var dataDir = MnistFolder(line);
+        var json = line.Switch("--json");
+        line.EnsureAllUsed(positionals: 1);
+
+        using var train = Mnist.LoadTrain(dataDir, Devices.Resolve(options.Device));
+        var result = Benchmark.TrainingSpeed(options, train.Images, cancellationToken);
+        (json ? Console.Error : Console.Out).WriteLine(
+            $"{result.Model} on {result.Device}, {result.Steps} steps of batch {options.BatchSize}: trainer {result.TrainerMsPerStep:F2} ms/step, " +
+            $"bare loop {result.BareMsPerStep:F2} ms/step, ratio {result.Overhead:F3}");
+        return new JsonObject
+        {
+            ["model"] = options.Model.ToString().ToLowerInvariant(),
+            ["device"] = result.Device,
+            ["steps"] = result.Steps,
+            ["batch"] = options.BatchSize,
+            ["ms_per_step"] = result.TrainerMsPerStep,
+            ["baseline_ms_per_step"] = result.BareMsPerStep,
+            ["ratio"] = result.Overhead,
+        };
     }
 
     private static JsonObject Data(CommandLine line)
