@@ -58,13 +58,20 @@ public sealed class CommandLine
     }
 
     /// <summary>A number strictly above <paramref name="above"/> and at most <paramref name="max"/>.</summary>
-    public double Double(string name, double fallback, double above, double max)
+    public double Double(string name, double fallback, double above, double max) =>
+        Number(name, fallback, v => v > above && v <= max, $"numbers greater than {above} and at most {max}");
+
+    /// <summary>A number from <paramref name="min"/> to <paramref name="max"/>, both included.</summary>
+    public double DoubleFrom(string name, double fallback, double min, double max) =>
+        Number(name, fallback, v => v >= min && v <= max, $"numbers from {min} to {max}");
+
+    private double Number(string name, double fallback, Func<double, bool> accepts, string accepted)
     {
         var text = Read(name);
         if (text is null) return fallback;
         if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
-            || !double.IsFinite(value) || value <= above || value > max)
-            throw new UsageException($"{name} {text}: accepted values are numbers greater than {above} and at most {max}.");
+            || !double.IsFinite(value) || !accepts(value))
+            throw new UsageException($"{name} {text}: accepted values are {accepted}.");
         return value;
     }
 

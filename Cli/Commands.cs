@@ -1,24 +1,30 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using WebGen.Compute;
+using WebGen.Compute.Checkpoints;
 using WebGen.Compute.Data;
 using WebGen.Compute.Training;
 using WebGen.Shared;
 
 namespace WebGen.Cli;
 
-/// <summary>The verbs of <c>./webgen</c> that run Compute code: train, eval, data.</summary>
+/// <summary>The verbs of <c>./webgen</c> that run Compute code: train, eval, reproduce, bench, data.</summary>
 public static class Commands
 {
-    private static readonly HashSet<string> Switches = ["--json", "--help"];
-    private static readonly string[] Models = ["vae"];
+    private static readonly HashSet<string> Switches = ["--json"];
+    private static readonly string[] Models = ["vae", "gmvae", "ssvae"];
 
     public const string Usage = """
         usage: webgen <verb> [flags]
-          train vae  [--iterations 20000] [--seed 0] [--run 0] [--batch 100] [--lr 1e-3] [--z 10]
-                     [--checkpoint-every 10000] [--device auto|cpu|cuda] [--out runs] [--data data] [--json]
-          eval vae   --checkpoint PATH [--device auto|cpu|cuda] [--data data] [--json]
-          bench vae  [--iterations 1000] [--batch 100] [--device auto|cpu|cuda] [--data data] [--json]
+          train vae|gmvae|ssvae  [--iterations N] [--seed 0] [--run 0] [--runs 1] [--batch 100] [--lr 1e-3] [--z N]
+                     [--k 500] [--gw 1] [--cw 100] [--checkpoint-every 10000] [--device auto|cpu|cuda]
+                     [--out runs] [--data data] [--json]
+                     defaults are the homework's: 20000 iterations and z = 10 (vae, gmvae), 30000 and z = 64 (ssvae);
+                     --runs N trains seeds seed..seed+N-1 and reports mean ± standard error
+          eval vae|gmvae|ssvae   --checkpoint PATH [--device auto|cpu|cuda] [--data data] [--json]
+          reproduce  [--runs 3] [--seed 0] [--iterations N] [--device auto|cpu|cuda] [--out results] [--data data] [--json]
+                     VAE, GMVAE, SSVAE gw=0 and gw=1 beside the published numbers: results/REPORT.md; resumes
+          bench vae|gmvae|ssvae  [--iterations 1000] [--batch 100] [--device auto|cpu|cuda] [--data data] [--json]
                      ms/step of the trainer against a bare forward/backward/Adam loop
           data mnist [--data data] [--json]      check the MNIST files (counts, labels)
         """;
@@ -35,24 +41,21 @@ public static class Commands
         try
         {
             var line = new CommandLine(args[0], args.Skip(1), Switches);
-            JsonObject result = args[0] switch
+            JsonNode result = args[0] switch
             {
                 "train" => Train(line, cancel.Token),
                 "eval" => Eval(line, cancel.Token),
+                "reproduce" => Reproduce(line, cancel.Token),
                 "bench" => Bench(line, cancel.Token),
                 "data" => Data(line),
-                _ => throw new UsageException($"unknown verb '{args[0]}'; accepted: train, eval, bench, data."),
+                _ => throw new UsageException($"unknown verb '{args[0]}'; accepted: train, eval, reproduce, bench, data."),
             };
             if (line.Switch("--json"))
                 Console.WriteLine(result.ToJsonString());
             return 0;
         }
-        catch (UsageException e)
-        {
-            await Console.Error.WriteLineAsync($"webgen {args[0]}: {e.Message}");
-            return 2;
-        }
-        catch (Exception e) when (e is FileNotFoundException or InvalidDataFileException or InvalidDataException or ArgumentException)
+        catch (Exception e) when (e is UsageException or FileNotFoundException or InvalidDataFileException
+                                      or InvalidDataException or ArgumentException)
         {
             await Console.Error.WriteLineAsync($"webgen {args[0]}: {e.Message}");
             return 2;
@@ -64,64 +67,105 @@ public static class Commands
         }
     }
 
-    private static JsonObject Train(CommandLine line, CancellationToken cancellationToken)
+    private static JsonNode Train(CommandLine line, CancellationToken cancellationToken)
     {
-        var model = ModelArgument(line);
-        var options = new TrainingOptions
+        var defaults = TrainingOptions.For(ModelArgument(line));
+        var options = defaults with
         {
-            Model = model,
-            Iterations = line.Int("--iterations", 20_000, 1, 10_000_000),
-            Seed = line.Int("--seed", 0, 0, int.MaxValue),
+            Iterations = line.Int("--iterations", defaults.Iterations, 1, 10_000_000),
+            Seed = line.Int("--seed", 0, 0, int.MaxValue / 2),
             Run = line.Int("--run", 0, 0, 9999),
-            BatchSize = line.Int("--batch", 100, 1, Mnist.TrainCount),
-            LearningRate = line.Double("--lr", 1e-3, 0, 1),
-            ZDim = line.Int("--z", 10, 1, 1024),
-            CheckpointEvery = line.Int("--checkpoint-every", 10_000, 1, 10_000_000),
+            BatchSize = line.Int("--batch", defaults.BatchSize, 1, Mnist.TrainCount),
+            LearningRate = line.Double("--lr", defaults.LearningRate, 0, 1),
+            ZDim = line.Int("--z", defaults.ZDim, 1, 1024),
+            K = line.Int("--k", defaults.K, 1, 10_000),
+            GenWeight = line.DoubleFrom("--gw", defaults.GenWeight, 0, 1000),
+            ClassWeight = line.DoubleFrom("--cw", defaults.ClassWeight, 0, 1000),
+            CheckpointEvery = line.Int("--checkpoint-every", defaults.CheckpointEvery, 1, 10_000_000),
             Device = line.Choice("--device", "auto", Devices.Choices),
         };
-        var dataDir = MnistFolder(line);
+        var runs = line.Int("--runs", 1, 1, 100);
+        var mnist = MnistFolder(line);
         var outDir = line.String("--out", "runs");
-        var json = line.Switch("--json");
+        var report = Report(line);
         line.EnsureAllUsed(positionals: 1);
 
-        var report = json ? Console.Error : Console.Out;
-        using var bar = new ProgressBar(Console.Error);
-        var result = Experiment.TrainAndEvaluate(options, dataDir, outDir, bar, cancellationToken);
-        bar.Finish();
+        var results = new List<RunResult>();
+        for (var i = 0; i < runs; i++)
+        {
+            var replicate = options with { Seed = options.Seed + i, Run = options.Run + i };
+            using var bar = new ProgressBar(Console.Error);
+            var result = Experiment.TrainAndEvaluate(replicate, mnist, outDir, bar, cancellationToken);
+            bar.Finish();
+            Summary.Write(report, result);
+            results.Add(result);
+        }
+        if (runs == 1)
+            return Summary.ToJson(results[0]);
+        var summary = Replicates.Summarise(results);
+        Summary.WriteReplicates(report, summary);
+        return Summary.ToJson(results, summary);
+    }
+
+    private static JsonNode Eval(CommandLine line, CancellationToken cancellationToken)
+    {
+        var model = ModelArgument(line);
+        var checkpoint = line.OptionalString("--checkpoint") ?? throw new UsageException("--checkpoint PATH is required.");
+        var device = line.Choice("--device", "auto", Devices.Choices);
+        var mnist = MnistFolder(line);
+        var report = Report(line);
+        line.EnsureAllUsed(positionals: 1);
+
+        var result = Experiment.EvaluateCheckpoint(checkpoint, mnist, device, cancellationToken);
+        if (result.Options.Model != model)
+            throw new UsageException($"--checkpoint {checkpoint} is a {result.Options.Model} checkpoint, not {model}.");
         Summary.Write(report, result);
         return Summary.ToJson(result);
     }
 
-    private static JsonObject Eval(CommandLine line, CancellationToken cancellationToken)
+    private static JsonNode Reproduce(CommandLine line, CancellationToken cancellationToken)
     {
-        ModelArgument(line);
-        var checkpoint = line.OptionalString("--checkpoint") ?? throw new UsageException("--checkpoint PATH is required.");
+        var runs = line.Int("--runs", 3, 1, 100);
+        var seed = line.Int("--seed", 0, 0, int.MaxValue / 2);
+        var iterations = line.OptionalString("--iterations") is null ? (int?)null : line.Int("--iterations", 0, 1, 10_000_000);
         var device = line.Choice("--device", "auto", Devices.Choices);
-        var dataDir = MnistFolder(line);
-        var json = line.Switch("--json");
-        line.EnsureAllUsed(positionals: 1);
+        var mnist = MnistFolder(line);
+        var outDir = line.String("--out", "results");
+        var report = Report(line);
+        line.EnsureAllUsed();
 
-        var result = Experiment.EvaluateCheckpoint(checkpoint, dataDir, device, cancellationToken);
-        Summary.Write(json ? Console.Error : Console.Out, result);
-        return Summary.ToJson(result);
+        var reports = Reproduction.Run(runs,
+            options => options with { Seed = seed, Device = device, Iterations = iterations ?? options.Iterations },
+            mnist, outDir, name =>
+            {
+                report.WriteLine($"training {name}");
+                return new ProgressBar(Console.Error);
+            }, cancellationToken);
+        foreach (var experiment in reports)
+        {
+            report.WriteLine($"{experiment.Name}:");
+            Summary.WriteReplicates(report, experiment.Summary);
+        }
+        report.WriteLine($"report: {Path.Combine(outDir, "REPORT.md")}");
+        return JsonSerializer.SerializeToNode(reports, Checkpoint.Json)!;
     }
 
-    private static JsonObject Bench(CommandLine line, CancellationToken cancellationToken)
+    private static JsonNode Bench(CommandLine line, CancellationToken cancellationToken)
     {
-        var options = new TrainingOptions
+        var defaults = TrainingOptions.For(ModelArgument(line));
+        var options = defaults with
         {
-            Model = ModelArgument(line),
             Iterations = line.Int("--iterations", 1000, 10, 1_000_000),
             BatchSize = line.Int("--batch", 100, 1, Mnist.TrainCount),
             Device = line.Choice("--device", "auto", Devices.Choices),
         };
-        var dataDir = MnistFolder(line);
-        var json = line.Switch("--json");
+        var mnist = MnistFolder(line);
+        var report = Report(line);
         line.EnsureAllUsed(positionals: 1);
 
-        using var train = Mnist.LoadTrain(dataDir, Devices.Resolve(options.Device));
-        var result = Benchmark.TrainingSpeed(options, train.Images, cancellationToken);
-        (json ? Console.Error : Console.Out).WriteLine(
+        using var train = Mnist.LoadTrain(mnist, Devices.Resolve(options.Device));
+        var result = Benchmark.TrainingSpeed(options, Experiment.TrainingDataFor(options, train), cancellationToken);
+        report.WriteLine(
             $"{result.Model} on {result.Device}, {result.Steps} steps of batch {options.BatchSize}: trainer {result.TrainerMsPerStep:F2} ms/step, " +
             $"bare loop {result.BareMsPerStep:F2} ms/step, ratio {result.Overhead:F3}");
         return new JsonObject
@@ -136,17 +180,17 @@ public static class Commands
         };
     }
 
-    private static JsonObject Data(CommandLine line)
+    private static JsonNode Data(CommandLine line)
     {
         var set = line.Positionals.FirstOrDefault() ?? throw new UsageException("name a data set: mnist.");
         if (set != "mnist") throw new UsageException($"unknown data set '{set}'; accepted: mnist.");
         var folder = MnistFolder(line);
+        var report = Report(line);
         line.EnsureAllUsed(positionals: 1);
         using var train = Mnist.LoadTrain(folder, TorchSharp.torch.CPU);
         using var test = Mnist.LoadTest(folder, TorchSharp.torch.CPU);
         var perDigit = Enumerable.Range(0, 10).Select(d => train.Labels.Count(l => l == d)).ToArray();
-        if (!line.Switch("--json"))
-            Console.WriteLine($"MNIST in {folder}: {train.Count} training and {test.Count} test images; training digits 0–9: {string.Join(", ", perDigit)}");
+        report.WriteLine($"MNIST in {folder}: {train.Count} training and {test.Count} test images; training digits 0–9: {string.Join(", ", perDigit)}");
         return new JsonObject
         {
             ["folder"] = folder,
@@ -165,4 +209,7 @@ public static class Commands
     }
 
     private static string MnistFolder(CommandLine line) => Path.Combine(line.String("--data", "data"), "mnist");
+
+    // With --json, stdout carries only the JSON; the readable summary goes to stderr.
+    private static TextWriter Report(CommandLine line) => line.Switch("--json") ? Console.Error : Console.Out;
 }

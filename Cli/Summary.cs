@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using WebGen.Compute.Training;
 
@@ -8,35 +9,58 @@ public static class Summary
 {
     public static void Write(TextWriter output, RunResult result)
     {
-        var e = result.Evaluation;
-        output.WriteLine($"{result.Options.Model} seed {result.Options.Seed}: NELBO {e.Nelbo:F2}  KL {e.Kl:F2}  Rec {e.Rec:F2}");
-        output.WriteLine("  " + string.Join("  ", e.Iwae.Select(p => $"IWAE-{p.Key} {p.Value:F2}")));
+        var options = result.Options;
+        output.Write($"{options.Model} seed {options.Seed}:");
+        if (result.Metrics.LowerBound is { } e)
+        {
+            output.WriteLine($" NELBO {e.Nelbo:F2}  KL {e.Kl:F2}  Rec {e.Rec:F2}");
+            output.WriteLine("  " + string.Join("  ", e.Iwae.Select(p => $"IWAE-{p.Key} {p.Value:F2}")));
+        }
+        if (result.Metrics.Accuracy is { } accuracy)
+            output.WriteLine($" test accuracy {accuracy:P2}");
         if (result.Seconds > 0)
             output.WriteLine($"  trained in {result.Seconds:F0} s ({result.MsPerStep:F2} ms/step)");
         output.WriteLine($"  checkpoint {result.Checkpoint}");
         output.WriteLine($"  grid       {result.Grid}");
     }
 
+    public static void WriteReplicates(TextWriter output, IReadOnlyDictionary<string, MetricSummary> summary)
+    {
+        foreach (var (metric, value) in summary)
+            output.WriteLine($"  {metric,-12} {value}  (runs: {string.Join(", ", value.Values.Select(v => v.ToString("F2", CultureInfo.InvariantCulture)))})");
+    }
+
     public static JsonObject ToJson(RunResult result)
     {
-        var e = result.Evaluation;
-        var iwae = new JsonObject();
-        foreach (var (m, value) in e.Iwae)
-            iwae[m.ToString(System.Globalization.CultureInfo.InvariantCulture)] = value;
-        return new JsonObject
+        var json = new JsonObject
         {
             ["model"] = result.Options.Model.ToString().ToLowerInvariant(),
             ["seed"] = result.Options.Seed,
             ["run"] = result.Options.Run,
             ["iterations"] = result.Options.Iterations,
-            ["nelbo"] = e.Nelbo,
-            ["kl"] = e.Kl,
-            ["rec"] = e.Rec,
-            ["iwae"] = iwae,
-            ["seconds"] = result.Seconds,
-            ["ms_per_step"] = result.MsPerStep,
-            ["checkpoint"] = result.Checkpoint,
-            ["grid"] = result.Grid,
         };
+        if (result.Metrics.LowerBound is { } e)
+        {
+            (json["nelbo"], json["kl"], json["rec"]) = (e.Nelbo, e.Kl, e.Rec);
+            json["iwae"] = new JsonObject(e.Iwae.Select(p =>
+                KeyValuePair.Create(p.Key.ToString(CultureInfo.InvariantCulture), (JsonNode?)p.Value)));
+        }
+        if (result.Metrics.Accuracy is { } accuracy)
+            json["accuracy"] = accuracy;
+        json["seconds"] = result.Seconds;
+        json["ms_per_step"] = result.MsPerStep;
+        json["checkpoint"] = result.Checkpoint;
+        json["grid"] = result.Grid;
+        return json;
+    }
+
+    /// <summary>Replicates: every metric's mean and standard error, and each run's own object.</summary>
+    public static JsonObject ToJson(IReadOnlyList<RunResult> runs, IReadOnlyDictionary<string, MetricSummary> summary)
+    {
+        var json = new JsonObject();
+        foreach (var (metric, value) in summary)
+            json[metric] = new JsonObject { ["mean"] = value.Mean, ["standard_error"] = value.StandardError };
+        json["runs"] = new JsonArray([.. runs.Select(r => (JsonNode)ToJson(r))]);
+        return json;
     }
 }

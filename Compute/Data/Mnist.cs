@@ -8,7 +8,12 @@ public sealed class MnistSplit(Tensor images, long[] labels) : IDisposable
 {
     public Tensor Images { get; } = images;
     public long[] Labels { get; } = labels;
+    /// <summary>The labels as a (count) int64 tensor on the images' device.</summary>
+    public Tensor LabelTensor { get; } = tensor(labels, device: images.device);
     public int Count => Labels.Length;
+
+    /// <summary>The labels one-hot: (count, 10) float.</summary>
+    public Tensor OneHotLabels() => nn.functional.one_hot(LabelTensor, 10).to(Images.dtype);
 
     /// <summary>Rows of the images with the given label, taken at positions (in file order among that label).</summary>
     public Tensor SelectByLabel(IReadOnlyList<int[]> positionsPerDigit)
@@ -22,7 +27,11 @@ public sealed class MnistSplit(Tensor images, long[] labels) : IDisposable
         return Images.index_select(0, tensor(indices.ToArray(), device: Images.device));
     }
 
-    public void Dispose() => Images.Dispose();
+    public void Dispose()
+    {
+        Images.Dispose();
+        LabelTensor.Dispose();
+    }
 }
 
 /// <summary>Loads the four IDX files from a folder (raw or .gz) and checks they are the MNIST we expect.</summary>
@@ -57,9 +66,11 @@ public static class Mnist
         if (labels.FirstOrDefault(l => l > 9) is var bad && bad > 9)
             throw new InvalidDataFileException($"{labelsPath}: label {bad} is outside 0–9.");
 
-        using var scope = NewDisposeScope();
-        var images = tensor(pixels, dtype: ScalarType.Byte).reshape(count, Pixels).to(ScalarType.Float32).div_(255f);
-        return new MnistSplit(images.to(device).MoveToOuterDisposeScope(), [.. labels.Select(l => (long)l)]);
+        Tensor images;
+        using (NewDisposeScope())
+            images = tensor(pixels, dtype: ScalarType.Byte).reshape(count, Pixels).to(device).to(ScalarType.Float32).div_(255f)
+                .MoveToOuterDisposeScope();
+        return new MnistSplit(images, [.. labels.Select(l => (long)l)]);
     }
 
     // IDX files are accepted raw or gzipped.

@@ -5,17 +5,18 @@ using static TorchSharp.torch;
 
 namespace WebGen.Compute.Evaluation;
 
-/// <summary>
-/// The reference <c>evaluate_lower_bound</c>: binarise the 100-image test subset once after seeding with 0, then
-/// average NELBO/KL/Rec over 100 calls and each IWAE-m over max(100 // m, 1) calls.
-/// </summary>
+/// <summary>The reference evaluation: <c>evaluate_lower_bound</c> for VAE and GMVAE, test accuracy for the SSVAE.</summary>
 public static class Evaluator
 {
     public static readonly int[] IwaeSamples = [1, 10, 100, 1000];
     public const int ElboRepeats = 100;
 
+    /// <summary>
+    /// Binarise the test subset once after seeding with 0, then average NELBO/KL/Rec over 100 calls and each
+    /// IWAE-m over max(100 // m, 1) calls.
+    /// </summary>
     /// <param name="testSubset">(100, 784) grey levels of <see cref="Data.Subsets.TestIdx"/>, on the model's device.</param>
-    public static EvaluationResult EvaluateLowerBound(GenerativeModel model, Tensor testSubset, CancellationToken cancellationToken = default)
+    public static EvaluationResult EvaluateLowerBound(LatentVariableModel model, Tensor testSubset, CancellationToken cancellationToken = default)
     {
         model.eval();
         using var noGrad = no_grad();
@@ -28,6 +29,15 @@ public static class Evaluator
         foreach (var m in IwaeSamples)
             iwae[m] = Average(Math.Max(100 / m, 1), () => model.NegativeIwaeBound(x, m), cancellationToken).Item1;
         return new EvaluationResult(nelbo, kl, rec, iwae);
+    }
+
+    /// <summary>Fraction of test images whose classifier argmax is the label. images: (n, 784) grey levels.</summary>
+    public static double ClassificationAccuracy(Ssvae model, Tensor images, Tensor labels)
+    {
+        model.eval();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        return model.Classify(images).argmax(1).eq(labels).to(ScalarType.Float64).mean().item<double>();
     }
 
     private static (double, double, double) Average(

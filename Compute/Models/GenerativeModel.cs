@@ -3,19 +3,31 @@ using static TorchSharp.torch;
 
 namespace WebGen.Compute.Models;
 
+/// <summary>One training step's data: x (batch, x_dim), one-hot y (batch, 10), and for the SSVAE the labelled set.</summary>
+public readonly record struct Batch(Tensor X, Tensor Y, Tensor? LabelledX = null, Tensor? LabelledY = null);
+
 /// <summary>The loss of one training step and the terms shown while training.</summary>
 public readonly record struct LossTerms(Tensor Loss, Tensor Kl, Tensor Rec);
 
+/// <summary>A model the trainer can fit and the grid can draw. Each model file follows the homework's methods.</summary>
+public abstract class GenerativeModel(string name) : nn.Module(name)
+{
+    /// <summary>MNIST models see a fresh bernoulli(x) every step (and their labelled set too); SVHN does not.</summary>
+    public virtual bool BinarisesInputs => true;
+
+    public abstract LossTerms Loss(Batch batch);
+
+    /// <summary>The 10×20 sample grid, row-major: (200, x_dim) values in [0, 1].</summary>
+    public abstract Tensor SampleGrid();
+}
+
 /// <summary>
-/// A latent-variable model of MNIST that the protocol evaluates: the negative ELBO, the negative IWAE bound and
-/// samples for the grid. Each model file implements the homework's methods of the same names.
+/// A model of p(x) that the protocol evaluates (VAE, GMVAE): the negative ELBO, the negative IWAE bound, samples.
 /// </summary>
-public abstract class GenerativeModel : nn.Module
+public abstract class LatentVariableModel(string name) : GenerativeModel(name)
 {
     /// <summary>Importance samples processed at once by <see cref="NegativeIwaeBound"/>; bounds memory for large m.</summary>
     public const int IwaeChunk = 100;
-
-    protected GenerativeModel(string name) : base(name) { }
 
     /// <summary>x: (batch, 784) binary → mean over the batch of NELBO = KL + Rec, and the two terms.</summary>
     public abstract (Tensor nelbo, Tensor kl, Tensor rec) NegativeElboBound(Tensor x);
@@ -26,15 +38,24 @@ public abstract class GenerativeModel : nn.Module
     /// </summary>
     protected abstract (Tensor kl, Tensor rec) IwaeTerms(Tensor x, int iw);
 
-    /// <summary>The training objective for a binarised batch.</summary>
-    public virtual LossTerms Loss(Tensor x)
+    /// <summary>z from the prior: (batch, z_dim).</summary>
+    public abstract Tensor SampleZ(int batch);
+
+    /// <summary>Bernoulli means sigmoid(f(z)) for z: (batch, z_dim) → (batch, 784).</summary>
+    public abstract Tensor ComputeSigmoidGiven(Tensor z);
+
+    public override LossTerms Loss(Batch batch)
     {
-        var (nelbo, kl, rec) = NegativeElboBound(x);
+        var (nelbo, kl, rec) = NegativeElboBound(batch.X);
         return new LossTerms(nelbo, kl, rec);
     }
 
-    /// <summary>200 (or batch) decoder means sigmoid(logits) for z from the prior: (batch, 784) in [0, 1].</summary>
-    public abstract Tensor SampleSigmoid(int batch);
+    public Tensor SampleSigmoid(int batch) => ComputeSigmoidGiven(SampleZ(batch));
+
+    /// <summary>Binary images x ~ Bern(sigmoid(f(z))), z from the prior.</summary>
+    public Tensor SampleX(int batch) => bernoulli(SampleSigmoid(batch));
+
+    public override Tensor SampleGrid() => SampleSigmoid(200);
 
     /// <summary>
     /// Negative IWAE bound with iw samples: −mean over x of log_mean_exp over samples of log w, log w = −(kl + rec).

@@ -8,10 +8,24 @@ public static class ModelFactory
     public static GenerativeModel Create(TrainingOptions options) => options.Model switch
     {
         ModelKind.Vae => new Vae(options.ZDim),
-        _ => throw new NotSupportedException($"{options.Model} is not available yet; available: vae."),
+        ModelKind.Gmvae => new Gmvae(options.ZDim, options.K),
+        ModelKind.Ssvae => new Ssvae(options.ZDim, options.GenWeight, options.ClassWeight),
+        _ => throw new NotSupportedException($"{options.Model} is not available yet; available: vae, gmvae, ssvae."),
     };
 
-    /// <summary>The reference codebase's run folder name, e.g. <c>model=vae_z=10_run=0000</c>.</summary>
-    public static string RunName(TrainingOptions options) =>
-        $"model={options.Model.ToString().ToLowerInvariant()}_z={options.ZDim}_run={options.Run:D4}";
+    /// <summary>
+    /// The reference codebase's run folder name, e.g. <c>model=vae_z=10_run=0000</c>,
+    /// <c>model=gmvae_z=10_k=500_run=0000</c>, <c>model=ssvae_gw=001_cw=100_run=0000</c>.
+    /// </summary>
+    public static string RunName(TrainingOptions options)
+    {
+        var model = options.Model.ToString().ToLowerInvariant();
+        var settings = options.Model switch
+        {
+            ModelKind.Gmvae => $"z={options.ZDim}_k={options.K}",
+            ModelKind.Ssvae => $"gw={options.GenWeight:000}_cw={options.ClassWeight:000}",
+            _ => $"z={options.ZDim}",
+        };
+        return $"model={model}_{settings}_run={options.Run:D4}";
+    }
 }

@@ -1,4 +1,3 @@
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -7,7 +6,7 @@ namespace WebGen.Compute.Models;
 /// <summary>
 /// Problem 1: the VAE. p(z) = N(0, I), p(x|z) = Bern(f(z)), q(z|x) = N(μ(x), diag σ²(x)); the homework's <c>vae.py</c>.
 /// </summary>
-public sealed class Vae : GenerativeModel
+public sealed class Vae : LatentVariableModel
 {
     private readonly Encoder enc;
     private readonly Decoder dec;
@@ -46,14 +45,8 @@ public sealed class Vae : GenerativeModel
         return (kl, rec);
     }
 
-    /// <summary>z ~ N(0, I): (batch, z_dim).</summary>
-    public Tensor SampleZ(int batch) =>
+    public override Tensor SampleZ(int batch) =>
         Utils.SampleGaussian(z_prior_m.expand(batch, ZDim), z_prior_v.expand(batch, ZDim));
 
-    public override Tensor SampleSigmoid(int batch) => ComputeSigmoidGiven(SampleZ(batch));
-
-    public Tensor ComputeSigmoidGiven(Tensor z) => sigmoid(dec.Decode(z));
-
-    /// <summary>Binary images x ~ Bern(sigmoid(f(z))), z from the prior.</summary>
-    public Tensor SampleX(int batch) => bernoulli(SampleSigmoid(batch));
+    public override Tensor ComputeSigmoidGiven(Tensor z) => sigmoid(dec.Decode(z));
 }

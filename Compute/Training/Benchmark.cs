@@ -15,18 +15,18 @@ public sealed record BenchmarkResult(ModelKind Model, int Steps, string Device, 
 
 public static class Benchmark
 {
-    public static BenchmarkResult TrainingSpeed(TrainingOptions options, Tensor trainImages, CancellationToken cancellationToken = default)
+    public static BenchmarkResult TrainingSpeed(TrainingOptions options, TrainingData data, CancellationToken cancellationToken = default)
     {
         var runDir = Directory.CreateTempSubdirectory("webgen-bench-").FullName;
         try
         {
             var trainerMs = Time(options, () =>
             {
-                using var model = NewModel(options, trainImages.device);
-                Trainer.Train(model, trainImages, options with { CheckpointEvery = int.MaxValue }, runDir, cancellationToken: cancellationToken);
+                using var model = NewModel(options, data.Images.device);
+                Trainer.Train(model, data, options with { CheckpointEvery = int.MaxValue }, runDir, cancellationToken: cancellationToken);
             });
-            var bareMs = Time(options, () => BareLoop(options, trainImages, cancellationToken));
-            return new BenchmarkResult(options.Model, options.Iterations, trainImages.device.ToString(), trainerMs, bareMs);
+            var bareMs = Time(options, () => BareLoop(options, data, cancellationToken));
+            return new BenchmarkResult(options.Model, options.Iterations, data.Images.device.ToString(), trainerMs, bareMs);
         }
         finally
         {
@@ -35,17 +35,19 @@ public static class Benchmark
     }
 
     // The irreducible work: one fixed binarised batch, the loss, backward and the Adam step.
-    private static void BareLoop(TrainingOptions options, Tensor trainImages, CancellationToken cancellationToken)
+    private static void BareLoop(TrainingOptions options, TrainingData data, CancellationToken cancellationToken)
     {
-        using var model = NewModel(options, trainImages.device);
+        using var model = NewModel(options, data.Images.device);
         using var optimizer = optim.Adam(model.parameters(), lr: options.LearningRate);
-        using var x = bernoulli(trainImages.narrow(0, 0, options.BatchSize));
+        using var scope = NewDisposeScope();
+        var batch = new Batch(bernoulli(data.Images.narrow(0, 0, options.BatchSize)), data.Labels.narrow(0, 0, options.BatchSize),
+            data.LabelledImages is null ? null : bernoulli(data.LabelledImages), data.LabelledLabels);
         for (var step = 0; step < options.Iterations; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            using var scope = NewDisposeScope();
+            using var stepScope = NewDisposeScope();
             optimizer.zero_grad();
-            model.Loss(x).Loss.backward();
+            model.Loss(batch).Loss.backward();
             optimizer.step();
         }
     }

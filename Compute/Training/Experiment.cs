@@ -12,57 +12,83 @@ namespace WebGen.Compute.Training;
 
 /// <summary>What one run produced: the protocol's numbers, its pace and where its files are.</summary>
 public sealed record RunResult(
-    TrainingOptions Options, EvaluationResult Evaluation, double Seconds, double MsPerStep, string Checkpoint, string Grid);
+    TrainingOptions Options, RunMetrics Metrics, double Seconds, double MsPerStep, string Checkpoint, string Grid);
 
 /// <summary>
-/// One run end to end, as <c>run_vae.py</c> does it: load MNIST, train, evaluate with the protocol, write the grid.
-/// Shared by the command line and the web app.
+/// One run end to end, as the reference <c>run_*.py</c> scripts do it: load MNIST, train, evaluate with the
+/// protocol, write the grid. Shared by the command line and the web app.
 /// </summary>
 public static class Experiment
 {
     public const string GridFile = "samples.png";
 
     public static RunResult TrainAndEvaluate(
-        TrainingOptions options, string dataDir, string outDir,
+        TrainingOptions options, string mnistDir, string outDir,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var device = Devices.Resolve(options.Device);
         var runDir = Path.Combine(outDir, ModelFactory.RunName(options));
         manual_seed(options.Seed);
 
-        using var train = Mnist.LoadTrain(dataDir, device);
+        using var scope = NewDisposeScope();
+        using var train = Mnist.LoadTrain(mnistDir, device);
+        var data = TrainingDataFor(options, train);
+
         using var model = ModelFactory.Create(options);
         model.to(device);
         var clock = Stopwatch.StartNew();
-        var checkpoint = Trainer.Train(model, train.Images, options, runDir, progress, cancellationToken);
+        var checkpoint = Trainer.Train(model, data, options, runDir, progress, cancellationToken);
         var seconds = clock.Elapsed.TotalSeconds;
 
-        var (evaluation, grid) = EvaluateAndDraw(model, dataDir, runDir, device, cancellationToken);
-        return new RunResult(options, evaluation, seconds, 1000 * seconds / options.Iterations, checkpoint, grid);
+        var (metrics, grid) = EvaluateAndDraw(model, mnistDir, runDir, device, cancellationToken);
+        return new RunResult(options, metrics, seconds, 1000 * seconds / options.Iterations, checkpoint, grid);
     }
 
     /// <summary>The protocol evaluation of a saved checkpoint (<c>run_vae.py --train 0</c>), and its grid.</summary>
-    public static RunResult EvaluateCheckpoint(string checkpoint, string dataDir, string device, CancellationToken cancellationToken = default)
+    public static RunResult EvaluateCheckpoint(string checkpoint, string mnistDir, string device, CancellationToken cancellationToken = default)
     {
         var target = Devices.Resolve(device);
         var (model, options) = Checkpoint.Load(checkpoint, target);
         using (model)
         {
-            var (evaluation, grid) = EvaluateAndDraw(model, dataDir, Path.GetDirectoryName(Path.GetFullPath(checkpoint))!, target, cancellationToken);
-            return new RunResult(options, evaluation, 0, 0, Path.GetFullPath(checkpoint), grid);
+            var runDir = Path.GetDirectoryName(Path.GetFullPath(checkpoint))!;
+            var (metrics, grid) = EvaluateAndDraw(model, mnistDir, runDir, target, cancellationToken);
+            return new RunResult(options, metrics, 0, 0, Path.GetFullPath(checkpoint), grid);
         }
     }
 
-    private static (EvaluationResult, string) EvaluateAndDraw(
-        GenerativeModel model, string dataDir, string runDir, Device device, CancellationToken cancellationToken)
+    /// <summary>VAE and GMVAE: the lower bounds on the test subset; SSVAE: accuracy on all 10,000 test images.</summary>
+    private static (RunMetrics, string) EvaluateAndDraw(
+        GenerativeModel model, string mnistDir, string runDir, Device device, CancellationToken cancellationToken)
     {
-        using var test = Mnist.LoadTest(dataDir, device);
-        using var subset = test.SelectByLabel(Subsets.TestIdx);
-        var evaluation = Evaluator.EvaluateLowerBound(model, subset, cancellationToken);
+        using var test = Mnist.LoadTest(mnistDir, device);
+        var metrics = model switch
+        {
+            LatentVariableModel bounded => new RunMetrics(EvaluateSubset(bounded, test, cancellationToken), null),
+            Ssvae ssvae => new RunMetrics(null, Evaluator.ClassificationAccuracy(ssvae, test.Images, test.LabelTensor)),
+            _ => throw new NotSupportedException($"{model.GetType().Name} has no MNIST evaluation."),
+        };
         var grid = Path.Combine(runDir, GridFile);
         using (no_grad())
-        using (var samples = model.SampleSigmoid(200))
+        using (var samples = model.SampleGrid())
             File.WriteAllBytes(grid, SampleGrid.RenderPng(samples, rows: 10, cols: 20));
-        return (evaluation, grid);
+        return (metrics, grid);
+    }
+
+    private static EvaluationResult EvaluateSubset(LatentVariableModel model, MnistSplit test, CancellationToken cancellationToken)
+    {
+        using var subset = test.SelectByLabel(Subsets.TestIdx);
+        return Evaluator.EvaluateLowerBound(model, subset, cancellationToken);
+    }
+
+    /// <summary>The training split as the model trains on it; the SSVAE adds its 100 labelled images.</summary>
+    public static TrainingData TrainingDataFor(TrainingOptions options, MnistSplit train)
+    {
+        var data = new TrainingData(train.Images, train.OneHotLabels());
+        if (options.Model != ModelKind.Ssvae)
+            return data;
+        // The subset table lists ten positions per digit, digit by digit.
+        var labels = nn.functional.one_hot(arange(10, device: train.Images.device).repeat_interleave(10), 10);
+        return data with { LabelledImages = train.SelectByLabel(Subsets.TrainIdx), LabelledLabels = labels.to(train.Images.dtype) };
     }
 }

@@ -8,8 +8,15 @@ using static TorchSharp.torch;
 namespace WebGen.Compute.Training;
 
 /// <summary>
+/// What the trainer draws from: all images (count, x_dim) with one-hot labels (count, 10), and for the SSVAE the
+/// labelled set, all on the training device.
+/// </summary>
+public sealed record TrainingData(Tensor Images, Tensor Labels, Tensor? LabelledImages = null, Tensor? LabelledLabels = null);
+
+/// <summary>
 /// The reference training loop: Adam, shuffled mini-batches one step each (epochs repeat until the iteration
-/// count), every batch re-binarised with bernoulli(x) each step, checkpoints every N steps and at the end.
+/// count), MNIST batches (and the labelled set) re-binarised with bernoulli(x) every step, checkpoints every N
+/// steps and at the end.
 /// </summary>
 public static class Trainer
 {
@@ -18,11 +25,11 @@ public static class Trainer
 
     /// <returns>The path of the final checkpoint.</returns>
     public static string Train(
-        GenerativeModel model, Tensor trainImages, TrainingOptions options, string runDir,
+        GenerativeModel model, TrainingData data, TrainingOptions options, string runDir,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var device = trainImages.device;
-        var count = trainImages.shape[0];
+        var device = data.Images.device;
+        var count = data.Images.shape[0];
         using var optimizer = optim.Adam(model.parameters(), lr: options.LearningRate);
         var permutation = randperm(count, device: device);
         var clock = Stopwatch.StartNew();
@@ -42,11 +49,11 @@ public static class Trainer
                     permutation = randperm(count, device: device).MoveToOuterDisposeScope();
                     position = 0;
                 }
-                var batch = trainImages.index_select(0, permutation.narrow(0, position, Math.Min(options.BatchSize, count - position)));
+                var rows = permutation.narrow(0, position, Math.Min(options.BatchSize, count - position));
                 position += options.BatchSize;
 
                 optimizer.zero_grad();
-                var terms = model.Loss(bernoulli(batch));
+                var terms = model.Loss(NextBatch(model, data, rows));
                 terms.Loss.backward();
                 optimizer.step();
 
@@ -62,5 +69,18 @@ public static class Trainer
         }
         permutation.Dispose();
         return checkpoint;
+    }
+
+    private static Batch NextBatch(GenerativeModel model, TrainingData data, Tensor rows)
+    {
+        var x = data.Images.index_select(0, rows);
+        var y = data.Labels.index_select(0, rows);
+        var labelledX = data.LabelledImages;
+        if (model.BinarisesInputs)
+        {
+            x = bernoulli(x);
+            labelledX = labelledX is null ? null : bernoulli(labelledX);
+        }
+        return new Batch(x, y, labelledX, data.LabelledLabels);
     }
 }

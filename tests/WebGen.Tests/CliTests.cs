@@ -26,6 +26,7 @@ public class CliTests
     [InlineData("--device tpu", "--device tpu: accepted values are auto, cpu, cuda.")]
     [InlineData("--itterations 10", "unknown flag --itterations for 'train'; accepted:")]
     [InlineData("--seed", "--seed needs a value.")]
+    [InlineData("--gw -1", "--gw -1: accepted values are numbers from 0 to 1000.")]
     public void Train_BadFlag_ExitsWith2AndNamesTheFlagAndRange(string flags, string message)
     {
         var (exitCode, _, stderr) = Run(["train", "vae", .. flags.Split(' ')]);
@@ -39,7 +40,7 @@ public class CliTests
     {
         var (exitCode, _, stderr) = Run("train", "gan");
         Assert.Equal(2, exitCode);
-        Assert.Contains("unknown model 'gan'; accepted: vae", stderr);
+        Assert.Contains("unknown model 'gan'; accepted: vae, gmvae, ssvae", stderr);
     }
 
     [Fact]

@@ -58,7 +58,8 @@ public sealed class VaeTests : IDisposable
         var before = Evaluator.EvaluateLowerBound(model, subset).Nelbo;
 
         var reports = new List<TrainingProgress>();
-        var checkpoint = Trainer.Train(model, TestData.Train.Images, options, runs, new SynchronousProgress(reports.Add));
+        var data = Experiment.TrainingDataFor(options, TestData.Train);
+        var checkpoint = Trainer.Train(model, data, options, runs, new SynchronousProgress(reports.Add));
         var after = Evaluator.EvaluateLowerBound(model, subset).Nelbo;
 
         Assert.InRange(before, 500, 600); // an untrained decoder gives each pixel p ≈ ½: 784·log 2 ≈ 543

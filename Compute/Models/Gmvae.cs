@@ -1,0 +1,65 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace WebGen.Compute.Models;
+
+/// <summary>
+/// Problem 2: the GMVAE. p(z) = (1/k) Σ N(μ_i, diag σ²_i) with trained components, a Monte Carlo KL, and the same
+/// encoder/decoder as the VAE; the homework's <c>gmvae.py</c>.
+/// </summary>
+public sealed class Gmvae : LatentVariableModel
+{
+    internal readonly Encoder enc;
+    internal readonly Decoder dec;
+    // Mixture prior parameters: means and pre-softplus variances stacked along dim 1, (1, 2k, z_dim).
+    internal readonly Parameter z_pre;
+    // Uniform mixture weights (ones(k)/k), kept for state-dict parity and used when sampling; not trained.
+    private readonly Parameter pi;
+
+    public long ZDim { get; }
+    public long K { get; }
+
+    public Gmvae(long zDim = 10, long k = 500) : base(nameof(Gmvae))
+    {
+        (ZDim, K) = (zDim, k);
+        enc = new Encoder(xDim: 784, zDim);
+        dec = new Decoder(zDim, xDim: 784);
+        z_pre = new Parameter(randn(1, 2 * k, zDim) / Math.Sqrt(k * zDim));
+        pi = new Parameter(ones(k) / k, requires_grad: false);
+        RegisterComponents();
+    }
+
+    /// <summary>The prior's component means and variances, each (1, k, z_dim).</summary>
+    private (Tensor m, Tensor v) Prior() => Utils.GaussianParameters(z_pre, dim: 1);
+
+    public override (Tensor nelbo, Tensor kl, Tensor rec) NegativeElboBound(Tensor x)
+    {
+        var (m, v) = enc.Encode(x);
+        var z = Utils.SampleGaussian(m, v);
+        var (priorM, priorV) = Prior();
+        var kl = Utils.LogNormal(z, m, v) - Utils.LogNormalMixture(z, priorM, priorV);
+        var rec = -Utils.LogBernoulliWithLogits(x, dec.Decode(z));
+        return ((kl + rec).mean(), kl.mean(), rec.mean());
+    }
+
+    protected override (Tensor kl, Tensor rec) IwaeTerms(Tensor x, int iw)
+    {
+        var (m, v) = enc.Encode(x);
+        var (mIw, vIw, xIw) = (Utils.Duplicate(m, iw), Utils.Duplicate(v, iw), Utils.Duplicate(x, iw));
+        var z = Utils.SampleGaussian(mIw, vIw);
+        var (priorM, priorV) = Prior();
+        var kl = Utils.LogNormal(z, mIw, vIw) - Utils.LogNormalMixture(z, priorM, priorV);
+        var rec = -Utils.LogBernoulliWithLogits(xIw, dec.Decode(z));
+        return (kl, rec);
+    }
+
+    /// <summary>z from the mixture: pick a component by pi, then sample its Gaussian.</summary>
+    public override Tensor SampleZ(int batch)
+    {
+        var (m, v) = Prior();
+        var component = multinomial(pi, batch, replacement: true);
+        return Utils.SampleGaussian(m[0].index_select(0, component), v[0].index_select(0, component));
+    }
+
+    public override Tensor ComputeSigmoidGiven(Tensor z) => sigmoid(dec.Decode(z));
+}

@@ -1,0 +1,47 @@
+namespace WebGen.Compute.Training;
+
+/// <summary>Mean and standard error of one metric over replicate runs (the spec asks for exactly that).</summary>
+public sealed record MetricSummary(double Mean, double StandardError, IReadOnlyList<double> Values)
+{
+    public static MetricSummary Of(IReadOnlyList<double> values)
+    {
+        var mean = values.Average();
+        var standardError = values.Count < 2 ? double.NaN
+            : Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1) / values.Count);
+        return new MetricSummary(mean, standardError, values);
+    }
+
+    public override string ToString() => double.IsNaN(StandardError) ? $"{Mean:F2}" : $"{Mean:F2} ± {StandardError:F2}";
+}
+
+public static class Replicates
+{
+    /// <summary>
+    /// The metrics a run reports, by name: nelbo, kl, rec, iwae_1 … iwae_1000 (VAE, GMVAE), accuracy (SSVAE), and
+    /// ms_per_step where the run was trained here.
+    /// </summary>
+    public static IReadOnlyDictionary<string, double> Metrics(RunResult result)
+    {
+        var metrics = new Dictionary<string, double>();
+        if (result.Metrics.LowerBound is { } bound)
+        {
+            (metrics["nelbo"], metrics["kl"], metrics["rec"]) = (bound.Nelbo, bound.Kl, bound.Rec);
+            foreach (var (m, value) in bound.Iwae)
+                metrics[$"iwae_{m}"] = value;
+        }
+        if (result.Metrics.Accuracy is { } accuracy)
+            metrics["accuracy"] = accuracy;
+        if (result.MsPerStep > 0)
+            metrics["ms_per_step"] = result.MsPerStep;
+        return metrics;
+    }
+
+    /// <summary>Each metric that every run reports, summarised over the runs, in the order of the first run.</summary>
+    public static IReadOnlyDictionary<string, MetricSummary> Summarise(IReadOnlyList<RunResult> runs)
+    {
+        var perRun = runs.Select(Metrics).ToList();
+        return perRun[0].Keys
+            .Where(name => perRun.All(m => m.ContainsKey(name)))
+            .ToDictionary(name => name, name => MetricSummary.Of([.. perRun.Select(m => m[name])]));
+    }
+}
