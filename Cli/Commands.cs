@@ -128,7 +128,7 @@ public static class Commands
         var runs = line.Int("--runs", 3, 1, 100);
         var seed = line.Int("--seed", 0, 0, int.MaxValue / 2);
         var iterations = line.OptionalString("--iterations") is null ? (int?)null : line.Int("--iterations", 0, 1, 10_000_000);
-        var device = line.Choice("--device", "auto", Devices.Choices);
+        var device = Devices.Name(line.Choice("--device", "auto", Devices.Choices)); // the report names the real device
         var mnist = MnistFolder(line);
         var outDir = line.String("--out", "results");
         var report = Report(line);

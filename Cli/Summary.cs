@@ -27,7 +27,7 @@ public static class Summary
     public static void WriteReplicates(TextWriter output, IReadOnlyDictionary<string, MetricSummary> summary)
     {
         foreach (var (metric, value) in summary)
-            output.WriteLine($"  {metric,-12} {value}  (runs: {string.Join(", ", value.Values.Select(v => v.ToString("F2", CultureInfo.InvariantCulture)))})");
+            output.WriteLine($"  {metric,-12} {value}  (runs: {string.Join(", ", value.Values.Select(v => MetricSummary.Format(v)))})");
     }
 
     public static JsonObject ToJson(RunResult result)

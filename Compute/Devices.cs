@@ -17,4 +17,7 @@ public static class Devices
             "--device cuda: no CUDA device is visible to TorchSharp (this build uses the CPU libtorch unless built with -p:TorchBackend=cuda)."),
         _ => throw new ArgumentException($"--device {choice}: accepted values are {string.Join(", ", Choices)}."),
     };
+
+    /// <summary>The device a choice resolves to here, as "cpu" or "cuda".</summary>
+    public static string Name(string choice) => Resolve(choice).type == DeviceType.CUDA ? "cuda" : "cpu";
 }

@@ -11,7 +11,12 @@ public sealed record MetricSummary(double Mean, double StandardError, IReadOnlyL
         return new MetricSummary(mean, standardError, values);
     }
 
-    public override string ToString() => double.IsNaN(StandardError) ? $"{Mean:F2}" : $"{Mean:F2} ± {StandardError:F2}";
+    public override string ToString() =>
+        double.IsNaN(StandardError) ? Format(Mean) : $"{Format(Mean)} ± {Format(StandardError, Mean)}";
+
+    /// <summary>Two decimals for nats and milliseconds, four for fractions such as accuracy (judged by scale).</summary>
+    public static string Format(double value, double scale = double.NaN) =>
+        value.ToString(Math.Abs(double.IsNaN(scale) ? value : scale) < 1 ? "F4" : "F2", System.Globalization.CultureInfo.InvariantCulture);
 }
 
 public static class Replicates

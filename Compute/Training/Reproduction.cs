@@ -84,8 +84,8 @@ public static class Reproduction
             foreach (var (metric, summary) in report.Summary)
             {
                 var reference = published?.GetValueOrDefault(metric);
-                var perRun = string.Join(", ", summary.Values.Select(v => v.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)));
-                md.AppendLine($"| {report.Name} | {metric} | {summary} | {perRun} | {reference?.Cpu} | {reference?.Gpu} | {reference?.Band} |");
+                var perRun = string.Join(", ", summary.Values.Select(v => MetricSummary.Format(v)));
+                md.AppendLine($"| {report.Name} ({report.Options.Iterations} it.) | {metric} | {summary} | {perRun} | {reference?.Cpu} | {reference?.Gpu} | {reference?.Band} |");
             }
             File.Copy(report.Runs[0].Grid, Path.Combine(grids, $"{report.Name}.png"), overwrite: true);
         }
