@@ -1,0 +1,35 @@
+using Microsoft.Extensions.FileProviders;
+using MudBlazor.Services;
+using WebGen.WebApp;
+using WebGen.WebApp.Components;
+
+var builder = WebApplication.CreateBuilder(args);
+// ./webgen serve runs the build output, not a publish: serve package assets (MudBlazor, Blazor) from the build manifest.
+builder.WebHost.UseStaticWebAssets();
+
+builder.Services.AddOptions<WebGenOptions>().Bind(builder.Configuration.GetSection(WebGenOptions.Section));
+builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+builder.Services.AddMudServices();
+builder.Services.AddHealthChecks();
+
+var app = builder.Build();
+
+if (!app.Environment.IsDevelopment())
+    app.UseExceptionHandler("/Error", createScopeForErrors: true);
+app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+app.UseAntiforgery();
+
+app.MapStaticAssets();
+// The repository's wwwroot-assets/ holds the app's own static files (styles, icons).
+app.UseStaticFiles(new StaticFileOptions
+{
+    FileProvider = new PhysicalFileProvider(Path.GetFullPath(app.Configuration[$"{WebGenOptions.Section}:AssetsFolder"]
+        ?? Path.Combine(app.Environment.ContentRootPath, "..", "wwwroot-assets"))),
+});
+app.MapHealthChecks("/healthz");
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+
+app.Run();
+
+/// <summary>Lets integration tests host the app with <c>WebApplicationFactory&lt;Program&gt;</c>.</summary>
+public partial class Program;
