@@ -26,23 +26,43 @@ public abstract class GenerativeModel(string name) : nn.Module(name)
 /// </summary>
 public abstract class LatentVariableModel(string name) : GenerativeModel(name)
 {
-    /// <summary>Importance samples processed at once by <see cref="NegativeIwaeBound"/>; bounds memory for large m.</summary>
-    public const int IwaeChunk = 100;
+    /// <summary>
+    /// Rows (samples × images) drawn at once by <see cref="NegativeIwaeBound"/>. Bounds memory for large m: the
+    /// GMVAE's mixture density alone holds rows × k × z_dim floats (2000 × 500 × 10 = 40 MB) per intermediate.
+    /// </summary>
+    public const int IwaeChunkRows = 2000;
 
     /// <summary>x: (batch, 784) binary → mean over the batch of NELBO = KL + Rec, and the two terms.</summary>
     public abstract (Tensor nelbo, Tensor kl, Tensor rec) NegativeElboBound(Tensor x);
 
-    /// <summary>
-    /// The per-sample terms of the IWAE bound for x duplicated iw times with one z each:
-    /// kl = log q(z|x) − log p(z) and rec = −log p(x|z), both (iw·batch), in <see cref="Utils.Duplicate"/> order.
-    /// </summary>
-    protected abstract (Tensor kl, Tensor rec) IwaeTerms(Tensor x, int iw);
+    /// <summary>q(z|x): x (batch, 784) → mean and variance, each (batch, z_dim).</summary>
+    protected abstract (Tensor m, Tensor v) Encode(Tensor x);
+
+    /// <summary>p(x|z): z (batch, z_dim) → (batch, 784) Bernoulli logits.</summary>
+    protected abstract Tensor Decode(Tensor z);
+
+    /// <summary>log p(z) of the model's prior: z (batch, z_dim) → (batch).</summary>
+    protected abstract Tensor LogPrior(Tensor z);
 
     /// <summary>z from the prior: (batch, z_dim).</summary>
     public abstract Tensor SampleZ(int batch);
 
     /// <summary>Bernoulli means sigmoid(f(z)) for z: (batch, z_dim) → (batch, 784).</summary>
-    public abstract Tensor ComputeSigmoidGiven(Tensor z);
+    public Tensor ComputeSigmoidGiven(Tensor z) => sigmoid(Decode(z));
+
+    /// <summary>
+    /// The per-sample terms of the IWAE bound for x duplicated iw times with one z each:
+    /// kl = log q(z|x) − log p(z) and rec = −log p(x|z), both (iw·batch), in <see cref="Utils.Duplicate"/> order.
+    /// </summary>
+    private (Tensor kl, Tensor rec) IwaeTerms(Tensor x, int iw)
+    {
+        var (m, v) = Encode(x);
+        var (mIw, vIw, xIw) = (Utils.Duplicate(m, iw), Utils.Duplicate(v, iw), Utils.Duplicate(x, iw));
+        var z = Utils.SampleGaussian(mIw, vIw);
+        var kl = Utils.LogNormal(z, mIw, vIw) - LogPrior(z);
+        var rec = -Utils.LogBernoulliWithLogits(xIw, Decode(z));
+        return (kl, rec);
+    }
 
     public override LossTerms Loss(Batch batch)
     {
@@ -59,19 +79,22 @@ public abstract class LatentVariableModel(string name) : GenerativeModel(name)
 
     /// <summary>
     /// Negative IWAE bound with iw samples: −mean over x of log_mean_exp over samples of log w, log w = −(kl + rec).
-    /// Samples are drawn in chunks of <see cref="IwaeChunk"/>; the result is the same as one big duplicate.
+    /// Samples are drawn in chunks of about <see cref="IwaeChunkRows"/> rows, each freed before the next; the result
+    /// is the same estimator as one big duplicate.
     /// </summary>
     public (Tensor niwae, Tensor kl, Tensor rec) NegativeIwaeBound(Tensor x, int iw)
     {
+        var chunk = (int)Math.Max(1, IwaeChunkRows / x.shape[0]);
         var logWeights = new List<Tensor>();
         Tensor klSum = zeros(1, device: x.device), recSum = zeros(1, device: x.device);
-        for (var done = 0; done < iw; done += IwaeChunk)
+        for (var done = 0; done < iw; done += chunk)
         {
-            var samples = Math.Min(IwaeChunk, iw - done);
+            var samples = Math.Min(chunk, iw - done);
+            using var scope = NewDisposeScope();
             var (kl, rec) = IwaeTerms(x, samples);
-            logWeights.Add((-(kl + rec)).reshape(samples, -1));
-            klSum += kl.sum();
-            recSum += rec.sum();
+            logWeights.Add((-(kl + rec)).reshape(samples, -1).MoveToOuterDisposeScope());
+            klSum = (klSum + kl.sum()).MoveToOuterDisposeScope();
+            recSum = (recSum + rec.sum()).MoveToOuterDisposeScope();
         }
         var rows = (double)iw * x.shape[0];
         var niwae = -Utils.LogMeanExp(cat(logWeights, dim: 0), dim: 0);

@@ -5,12 +5,12 @@ namespace WebGen.Compute.Models;
 
 /// <summary>
 /// Problem 2: the GMVAE. p(z) = (1/k) Σ N(μ_i, diag σ²_i) with trained components, a Monte Carlo KL, and the same
-/// encoder/decoder as the VAE; the homework's <c>gmvae.py</c>.
+/// encoder/decoder as the VAE; the homework's <c>gmvae.py</c>. The IWAE bound comes from <see cref="LatentVariableModel"/>.
 /// </summary>
 public sealed class Gmvae : LatentVariableModel
 {
     internal readonly Encoder enc;
-    internal readonly Decoder dec;
+    private readonly Decoder dec;
     // Mixture prior parameters: means and pre-softplus variances stacked along dim 1, (1, 2k, z_dim).
     internal readonly Parameter z_pre;
     // Uniform mixture weights (ones(k)/k), kept for state-dict parity and used when sampling; not trained.
@@ -32,25 +32,24 @@ public sealed class Gmvae : LatentVariableModel
     /// <summary>The prior's component means and variances, each (1, k, z_dim).</summary>
     private (Tensor m, Tensor v) Prior() => Utils.GaussianParameters(z_pre, dim: 1);
 
+    /// <summary>KL has no closed form against a mixture: one-sample estimate log q(z|x) − log p(z), z ~ q(z|x).</summary>
     public override (Tensor nelbo, Tensor kl, Tensor rec) NegativeElboBound(Tensor x)
     {
-        var (m, v) = enc.Encode(x);
+        var (m, v) = Encode(x);
         var z = Utils.SampleGaussian(m, v);
-        var (priorM, priorV) = Prior();
-        var kl = Utils.LogNormal(z, m, v) - Utils.LogNormalMixture(z, priorM, priorV);
-        var rec = -Utils.LogBernoulliWithLogits(x, dec.Decode(z));
+        var kl = Utils.LogNormal(z, m, v) - LogPrior(z);
+        var rec = -Utils.LogBernoulliWithLogits(x, Decode(z));
         return ((kl + rec).mean(), kl.mean(), rec.mean());
     }
 
-    protected override (Tensor kl, Tensor rec) IwaeTerms(Tensor x, int iw)
+    protected override (Tensor m, Tensor v) Encode(Tensor x) => enc.Encode(x);
+
+    protected override Tensor Decode(Tensor z) => dec.Decode(z);
+
+    protected override Tensor LogPrior(Tensor z)
     {
-        var (m, v) = enc.Encode(x);
-        var (mIw, vIw, xIw) = (Utils.Duplicate(m, iw), Utils.Duplicate(v, iw), Utils.Duplicate(x, iw));
-        var z = Utils.SampleGaussian(mIw, vIw);
-        var (priorM, priorV) = Prior();
-        var kl = Utils.LogNormal(z, mIw, vIw) - Utils.LogNormalMixture(z, priorM, priorV);
-        var rec = -Utils.LogBernoulliWithLogits(xIw, dec.Decode(z));
-        return (kl, rec);
+        var (m, v) = Prior();
+        return Utils.LogNormalMixture(z, m, v);
     }
 
     /// <summary>z from the mixture: pick a component by pi, then sample its Gaussian.</summary>
@@ -60,6 +59,4 @@ public sealed class Gmvae : LatentVariableModel
         var component = multinomial(pi, batch, replacement: true);
         return Utils.SampleGaussian(m[0].index_select(0, component), v[0].index_select(0, component));
     }
-
-    public override Tensor ComputeSigmoidGiven(Tensor z) => sigmoid(dec.Decode(z));
 }

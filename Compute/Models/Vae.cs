@@ -5,6 +5,7 @@ namespace WebGen.Compute.Models;
 
 /// <summary>
 /// Problem 1: the VAE. p(z) = N(0, I), p(x|z) = Bern(f(z)), q(z|x) = N(μ(x), diag σ²(x)); the homework's <c>vae.py</c>.
+/// The IWAE bound and sampling come from <see cref="LatentVariableModel"/>.
 /// </summary>
 public sealed class Vae : LatentVariableModel
 {
@@ -26,27 +27,22 @@ public sealed class Vae : LatentVariableModel
         RegisterComponents();
     }
 
+    /// <summary>KL is analytic here: KL(q(z|x) ‖ N(0, I)); Rec = −log p(x|z) with one z ~ q(z|x).</summary>
     public override (Tensor nelbo, Tensor kl, Tensor rec) NegativeElboBound(Tensor x)
     {
-        var (m, v) = enc.Encode(x);
+        var (m, v) = Encode(x);
         var z = Utils.SampleGaussian(m, v);
         var kl = Utils.KlNormal(m, v, z_prior_m, z_prior_v);
-        var rec = -Utils.LogBernoulliWithLogits(x, dec.Decode(z));
+        var rec = -Utils.LogBernoulliWithLogits(x, Decode(z));
         return ((kl + rec).mean(), kl.mean(), rec.mean());
     }
 
-    protected override (Tensor kl, Tensor rec) IwaeTerms(Tensor x, int iw)
-    {
-        var (m, v) = enc.Encode(x);
-        var (mIw, vIw, xIw) = (Utils.Duplicate(m, iw), Utils.Duplicate(v, iw), Utils.Duplicate(x, iw));
-        var z = Utils.SampleGaussian(mIw, vIw);
-        var kl = Utils.LogNormal(z, mIw, vIw) - Utils.LogNormal(z, z_prior_m, z_prior_v);
-        var rec = -Utils.LogBernoulliWithLogits(xIw, dec.Decode(z));
-        return (kl, rec);
-    }
+    protected override (Tensor m, Tensor v) Encode(Tensor x) => enc.Encode(x);
+
+    protected override Tensor Decode(Tensor z) => dec.Decode(z);
+
+    protected override Tensor LogPrior(Tensor z) => Utils.LogNormal(z, z_prior_m, z_prior_v);
 
     public override Tensor SampleZ(int batch) =>
         Utils.SampleGaussian(z_prior_m.expand(batch, ZDim), z_prior_v.expand(batch, ZDim));
-
-    public override Tensor ComputeSigmoidGiven(Tensor z) => sigmoid(dec.Decode(z));
 }

@@ -14,13 +14,6 @@ public sealed class GmvaeSsvaeTests : IDisposable
 
     public void Dispose() => Directory.Delete(runs, recursive: true);
 
-    private static Tensor Binarised(int count)
-    {
-        using var subset = TestData.Test.SelectByLabel(Subsets.TestIdx);
-        manual_seed(0);
-        return bernoulli(subset.narrow(0, 0, count));
-    }
-
     [Fact]
     public void Gmvae_PriorIsInitialisedAsTheReference()
     {
@@ -35,7 +28,7 @@ public sealed class GmvaeSsvaeTests : IDisposable
     {
         manual_seed(6);
         using var model = new Gmvae(zDim: 2, k: 3);
-        using var x = Binarised(4);
+        using var x = TestData.BinarisedTestSubset(4);
         using var noGrad = no_grad();
         var (m, v) = model.enc.Encode(x);
         var priorM = model.z_pre[0, ..3].to(ScalarType.Float64);
@@ -53,7 +46,7 @@ public sealed class GmvaeSsvaeTests : IDisposable
                 mixture += Utils.LogNormal(z, priorM[i], priorV[i]).exp() / 3;
             klBrute += (logQ - mixture.log()).mean().item<double>() / 4;
         }
-        var klModel = Enumerable.Range(0, 2000).Average(_ => model.NegativeElboBound(x).kl.item<float>());
+        var klModel = TestData.Draws(2000, () => model.NegativeElboBound(x).kl).Average();
         Assert.Equal(klBrute, klModel, 1);
     }
 
@@ -90,7 +83,7 @@ public sealed class GmvaeSsvaeTests : IDisposable
     {
         manual_seed(8);
         using var model = new Ssvae(zDim: 8);
-        using var x = Binarised(5);
+        using var x = TestData.BinarisedTestSubset(5);
         using var noGrad = no_grad();
         var q = nn.functional.softmax(model.cls.Classify(x), 1).to(ScalarType.Float64);
 
@@ -114,7 +107,7 @@ public sealed class GmvaeSsvaeTests : IDisposable
         var (nelbo, klZModel, klYModel, _) = model.NegativeElboBound(x);
         Assert.Equal(klY.mean().item<double>(), klYModel.item<float>(), 4);
         Assert.Equal(klZ.mean().item<double>(), klZModel.item<float>(), 3);
-        var nelboModel = Enumerable.Range(0, draws).Average(_ => model.NegativeElboBound(x).nelbo.item<float>());
+        var nelboModel = TestData.Draws(draws, () => model.NegativeElboBound(x).nelbo).Average();
         Assert.Equal((klY + klZ + rec).mean().item<double>(), nelboModel, 0);
     }
 

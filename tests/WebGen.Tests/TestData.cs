@@ -25,6 +25,25 @@ public static class TestData
     public static MnistSplit Test => TestSplit.Value;
     public static MnistSplit Train => TrainSplit.Value;
 
+    /// <summary>The first <paramref name="count"/> images of the protocol's test subset, binarised as the protocol does.</summary>
+    public static torch.Tensor BinarisedTestSubset(int count = 100)
+    {
+        using var subset = Test.SelectByLabel(Subsets.TestIdx);
+        torch.manual_seed(0);
+        return torch.bernoulli(subset.narrow(0, 0, count));
+    }
+
+    /// <summary>
+    /// n draws of a scalar estimate, each in its own dispose scope: native tensors are freed at once instead of
+    /// waiting for the garbage collector, which does not see their memory.
+    /// </summary>
+    public static double[] Draws(int n, Func<torch.Tensor> estimate) =>
+        [.. Enumerable.Range(0, n).Select(_ =>
+        {
+            using var scope = torch.NewDisposeScope();
+            return estimate().to(torch.ScalarType.Float64).item<double>();
+        })];
+
     private static string FindRepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

@@ -17,22 +17,15 @@ public sealed class VaeTests : IDisposable
 
     public void Dispose() => Directory.Delete(runs, recursive: true);
 
-    private static Tensor BinarisedSubset()
-    {
-        using var subset = TestData.Test.SelectByLabel(Subsets.TestIdx);
-        manual_seed(0);
-        return bernoulli(subset);
-    }
-
     [Fact]
     public void IwaeWithOneSample_EqualsNelboInExpectation()
     {
         manual_seed(4);
         using var model = new Vae();
-        using var x = BinarisedSubset();
+        using var x = TestData.BinarisedTestSubset();
         using var noGrad = no_grad();
-        var nelbo = Enumerable.Range(0, 200).Select(_ => model.NegativeElboBound(x).nelbo.item<float>()).ToArray();
-        var iwae1 = Enumerable.Range(0, 200).Select(_ => model.NegativeIwaeBound(x, 1).niwae.item<float>()).ToArray();
+        var nelbo = TestData.Draws(200, () => model.NegativeElboBound(x).nelbo);
+        var iwae1 = TestData.Draws(200, () => model.NegativeIwaeBound(x, 1).niwae);
         var spread = Math.Sqrt(Variance(nelbo) / 200 + Variance(iwae1) / 200);
         Assert.InRange(iwae1.Average() - nelbo.Average(), -4 * spread, 4 * spread);
     }
@@ -42,7 +35,7 @@ public sealed class VaeTests : IDisposable
     {
         manual_seed(5);
         using var model = new Vae();
-        using var x = BinarisedSubset();
+        using var x = TestData.BinarisedTestSubset();
         using var noGrad = no_grad();
         var bounds = new[] { 1, 10, 250 }.Select(m => model.NegativeIwaeBound(x, m).niwae.item<float>()).ToArray();
         Assert.True(bounds[0] > bounds[1] && bounds[1] > bounds[2], $"NIWAE should fall with m: {string.Join(", ", bounds)}");
@@ -113,7 +106,7 @@ public sealed class VaeTests : IDisposable
         Assert.Equal(0, bitmap.GetPixel(4, 2).Red);
     }
 
-    private static double Variance(float[] values)
+    private static double Variance(double[] values)
     {
         var mean = values.Average();
         return values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1);
