@@ -2,15 +2,18 @@ using Microsoft.Extensions.FileProviders;
 using MudBlazor.Services;
 using WebGen.WebApp;
 using WebGen.WebApp.Components;
+using WebGen.WebApp.Runs;
 
 var builder = WebApplication.CreateBuilder(args);
 // ./webgen serve runs the build output, not a publish: serve package assets (MudBlazor, Blazor) from the build manifest.
 builder.WebHost.UseStaticWebAssets();
 
-builder.Services.AddOptions<WebGenOptions>().Bind(builder.Configuration.GetSection(WebGenOptions.Section));
+builder.Services.AddOptions<WebGenOptions>().Bind(builder.Configuration.GetSection(WebGenOptions.Section))
+    .PostConfigure(o => o.ResolveAgainst(builder.Environment.ContentRootPath));
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 builder.Services.AddHealthChecks();
+builder.AddRuns();
 
 var app = builder.Build();
 
@@ -27,8 +30,11 @@ app.UseStaticFiles(new StaticFileOptions
         ?? Path.Combine(app.Environment.ContentRootPath, "..", "wwwroot-assets"))),
 });
 app.MapHealthChecks("/healthz");
+app.MapRunsApi();
+app.MapHub<RunsHub>(RunsHub.Path);
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
+await app.Services.GetRequiredService<RunService>().CreateStoreAsync();
 app.Run();
 
 /// <summary>Lets integration tests host the app with <c>WebApplicationFactory&lt;Program&gt;</c>.</summary>

@@ -1,0 +1,66 @@
+namespace WebGen.Shared;
+
+public enum RunStatus
+{
+    Queued,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+/// <summary>Everything a watcher needs to draw a run: its settings, where it is, and its results once done.</summary>
+public sealed record RunState(
+    Guid Id,
+    TrainingOptions Options,
+    RunStatus Status,
+    TrainingProgress? Progress,
+    RunMetrics? Metrics,
+    string? Error,
+    DateTime CreatedUtc,
+    DateTime? FinishedUtc)
+{
+    public bool IsFinished => Status is RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled;
+}
+
+/// <summary>What the runs hub (<c>/hubs/runs</c>) calls on its clients.</summary>
+public interface IRunsClient
+{
+    /// <summary>A watched run moved: new progress (a few times a second at most), a new status, or its results.</summary>
+    Task RunUpdated(RunState state);
+}
+
+/// <summary>What clients call on the runs hub.</summary>
+public interface IRunsHub
+{
+    /// <summary>Watch a run; returns its current state at once (null for an unknown id).</summary>
+    Task<RunState?> Subscribe(Guid runId);
+
+    Task Unsubscribe(Guid runId);
+}
+
+/// <summary>The accepted ranges of a run's hyperparameters, shared by the form, the JSON API and their messages.</summary>
+public static class TrainingOptionsRules
+{
+    public static IReadOnlyList<string> Validate(TrainingOptions options)
+    {
+        var errors = new List<string>();
+        void Check(bool ok, string message)
+        {
+            if (!ok) errors.Add(message);
+        }
+        Check(Enum.IsDefined(options.Model), $"model {options.Model}: accepted values are vae, gmvae, ssvae, fsvae.");
+        Check(options.Iterations is >= 1 and <= 10_000_000, $"iterations {options.Iterations}: accepted values are 1 to 10000000.");
+        Check(options.Seed >= 0, $"seed {options.Seed}: accepted values are 0 or more.");
+        Check(options.Run is >= 0 and <= 9999, $"run {options.Run}: accepted values are 0 to 9999.");
+        Check(options.BatchSize is >= 1 and <= 60_000, $"batchSize {options.BatchSize}: accepted values are 1 to 60000.");
+        Check(options.LearningRate is > 0 and <= 1, $"learningRate {options.LearningRate}: accepted values are greater than 0 and at most 1.");
+        Check(options.ZDim is >= 1 and <= 1024, $"zDim {options.ZDim}: accepted values are 1 to 1024.");
+        Check(options.K is >= 1 and <= 10_000, $"k {options.K}: accepted values are 1 to 10000.");
+        Check(options.GenWeight is >= 0 and <= 1000, $"genWeight {options.GenWeight}: accepted values are 0 to 1000.");
+        Check(options.ClassWeight is >= 0 and <= 1000, $"classWeight {options.ClassWeight}: accepted values are 0 to 1000.");
+        Check(options.CheckpointEvery >= 1, $"checkpointEvery {options.CheckpointEvery}: accepted values are 1 or more.");
+        Check(options.Device is "auto" or "cpu" or "cuda", $"device {options.Device}: accepted values are auto, cpu, cuda.");
+        return errors;
+    }
+}

@@ -1,0 +1,52 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using WebGen.Shared;
+
+namespace WebGen.WebApp.Runs;
+
+/// <summary>A run as stored: its settings and results as JSON, its latest progress as columns.</summary>
+public sealed class RunEntity
+{
+    public Guid Id { get; set; }
+    public required string OptionsJson { get; set; }
+    public RunStatus Status { get; set; }
+    public int Step { get; set; }
+    public double Loss { get; set; }
+    public double Kl { get; set; }
+    public double Rec { get; set; }
+    public double StepsPerSecond { get; set; }
+    public string? MetricsJson { get; set; }
+    public string? Checkpoint { get; set; }
+    public string? Grid { get; set; }
+    public string? Error { get; set; }
+    public DateTime CreatedUtc { get; set; }
+    public DateTime? FinishedUtc { get; set; }
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public TrainingOptions Options => JsonSerializer.Deserialize<TrainingOptions>(OptionsJson, Json)!;
+
+    public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Json);
+
+    public RunState ToState()
+    {
+        var options = Options;
+        var progress = Step > 0 ? new TrainingProgress(Step, options.Iterations, Loss, Kl, Rec, StepsPerSecond) : null;
+        var metrics = MetricsJson is null ? null : JsonSerializer.Deserialize<RunMetrics>(MetricsJson, Json);
+        return new RunState(Id, options, Status, progress, metrics, Error, CreatedUtc, FinishedUtc);
+    }
+}
+
+public sealed class RunsDb(DbContextOptions<RunsDb> options) : DbContext(options)
+{
+    public DbSet<RunEntity> Runs => Set<RunEntity>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<RunEntity>().Property(r => r.Status).HasConversion<string>();
+        modelBuilder.Entity<RunEntity>().HasIndex(r => new { r.Status, r.CreatedUtc });
+    }
+}

@@ -1,0 +1,117 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.SignalR.Client;
+using WebGen.Shared;
+
+namespace WebGen.WebApp.Tests;
+
+/// <summary>Runs through the JSON API and the hub, as a script or a second browser would use them.</summary>
+public sealed class RunsTests(WebGenFactory factory) : IClassFixture<WebGenFactory>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(4);
+
+    private async Task<RunState> CreateAsync(HttpClient client, object options)
+    {
+        var response = await client.PostAsJsonAsync("/api/runs", options, factory.Json);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<RunState>(factory.Json))!;
+    }
+
+    /// <summary>Subscribes a new hub connection to a run; returns its first state and the stream of updates.</summary>
+    private async Task<(HubConnection Hub, RunState? First, ChannelReader<RunState> Updates)> WatchAsync(Guid id)
+    {
+        var updates = Channel.CreateUnbounded<RunState>();
+        var hub = factory.RunsHub();
+        hub.On<RunState>(nameof(IRunsClient.RunUpdated), state => updates.Writer.TryWrite(state));
+        await hub.StartAsync();
+        var first = await hub.InvokeAsync<RunState?>(nameof(IRunsHub.Subscribe), id);
+        return (hub, first, updates.Reader);
+    }
+
+    private static async Task<RunState> WaitForAsync(
+        ChannelReader<RunState> updates, Func<RunState, bool> done, List<RunState>? seen = null, RunState? first = null)
+    {
+        if (first is not null && done(first)) return first;
+        using var timeout = new CancellationTokenSource(Patience);
+        while (true)
+        {
+            var state = await updates.ReadAsync(timeout.Token);
+            seen?.Add(state);
+            if (done(state)) return state;
+        }
+    }
+
+    [Fact]
+    public async Task ShortVaeRun_StreamsProgressOverTheHubAndEndsWithTheProtocolMetrics()
+    {
+        using var client = factory.CreateClient();
+        var run = await CreateAsync(client, new { model = "vae", iterations = 400, checkpointEvery = 400, device = "cpu" });
+        var (hub, first, updates) = await WatchAsync(run.Id);
+        await using var _ = hub;
+        Assert.NotNull(first);
+
+        var seen = new List<RunState>();
+        var final = await WaitForAsync(updates, s => s.IsFinished, seen, first);
+
+        Assert.Equal(RunStatus.Completed, final.Status);
+        var steps = seen.Where(s => s.Progress is not null).Select(s => s.Progress!.Step).ToList();
+        Assert.True(steps.Count >= 2, $"progress updates: {steps.Count}");
+        Assert.Equal(steps.Order(), steps);
+        Assert.True(steps.Count <= 400 / 50 + 2, "updates are throttled, never one per step");
+        var bound = final.Metrics!.LowerBound!;
+        Assert.InRange(bound.Nelbo, 100, 250);
+        Assert.Equal([1, 10, 100, 1000], bound.Iwae.Keys.Order());
+
+        var stored = await client.GetFromJsonAsync<RunState>($"/api/runs/{run.Id}", factory.Json);
+        Assert.Equal(RunStatus.Completed, stored!.Status);
+        Assert.Equal(bound.Nelbo, stored.Metrics!.LowerBound!.Nelbo);
+    }
+
+    [Fact]
+    public async Task Cancel_StopsARunningRunAndALateWatcherSeesItsState()
+    {
+        using var client = factory.CreateClient();
+        var run = await CreateAsync(client, new { model = "vae", iterations = 1_000_000, device = "cpu" });
+        var (hub, first, updates) = await WatchAsync(run.Id);
+        await using var __ = hub;
+        await WaitForAsync(updates, s => s.Progress is not null, first: first);
+
+        var (lateHub, lateFirst, _) = await WatchAsync(run.Id);
+        await using var ___ = lateHub;
+        Assert.Equal(RunStatus.Running, lateFirst!.Status);
+        Assert.NotNull(lateFirst.Progress);
+
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync($"/api/runs/{run.Id}/cancel", null)).StatusCode);
+        var final = await WaitForAsync(updates, s => s.IsFinished);
+        Assert.Equal(RunStatus.Cancelled, final.Status);
+
+        var again = await client.PostAsync($"/api/runs/{run.Id}/cancel", null);
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Contains("is cancelled", await again.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task OutOfRangeOptions_AreRejectedWithTheAcceptedRange()
+    {
+        using var client = factory.CreateClient();
+        var response = await client.PostAsJsonAsync("/api/runs", new { model = "vae", iterations = 0, learningRate = -1 }, factory.Json);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("iterations 0: accepted values are 1 to 10000000.", body);
+        Assert.Contains("learningRate -1: accepted values are greater than 0 and at most 1.", body);
+    }
+
+    [Fact]
+    public async Task UnknownRun_Is404ForTheApiAndNullForTheHub()
+    {
+        using var client = factory.CreateClient();
+        var id = Guid.NewGuid();
+        var response = await client.GetAsync($"/api/runs/{id}");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains($"There is no run {id}.", await response.Content.ReadAsStringAsync());
+        var (hub, first, _) = await WatchAsync(id);
+        await using var _ = hub;
+        Assert.Null(first);
+    }
+}

@@ -1,0 +1,62 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using WebGen.WebApp.Runs;
+
+namespace WebGen.WebApp.Tests;
+
+/// <summary>The real app on a throw-away database and runs folder, reading the MNIST that <c>./webgen test</c> fetched.</summary>
+public sealed class WebGenFactory : WebApplicationFactory<Program>
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("webgen-app-").FullName;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        // Added after appsettings.json, so these win over the app's defaults.
+        builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Runs"] = $"Data Source={Path.Combine(folder, "runs.db")}",
+            ["WebGen:RunsFolder"] = Path.Combine(folder, "runs"),
+            ["WebGen:DataFolder"] = DataFolder(),
+        }));
+    }
+
+    /// <summary>A SignalR client of the runs hub, talking to the in-memory server.</summary>
+    public HubConnection RunsHub() =>
+        new HubConnectionBuilder()
+            .WithUrl(new Uri(Server.BaseAddress, WebGen.WebApp.Runs.RunsHub.Path), o =>
+            {
+                o.HttpMessageHandlerFactory = _ => Server.CreateHandler();
+                o.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling;
+            })
+            .AddJsonProtocol(o => RunsApi.Configure(o.PayloadSerializerOptions))
+            .Build();
+
+    public System.Text.Json.JsonSerializerOptions Json
+    {
+        get
+        {
+            var options = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web);
+            RunsApi.Configure(options);
+            return options;
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing && Directory.Exists(folder))
+            Directory.Delete(folder, recursive: true);
+    }
+
+    private static string DataFolder()
+    {
+        if (Environment.GetEnvironmentVariable("WEBGEN_DATA") is { Length: > 0 } data)
+            return data;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "WebGen.sln"))) return Path.Combine(dir.FullName, "data");
+        throw new InvalidOperationException("WebGen.sln not found above the test binaries.");
+    }
+}
