@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using TorchSharp;
+using TorchSharp.Modules;
 using WebGen.Compute.Models;
 using WebGen.Shared;
 
@@ -21,17 +22,41 @@ public static class Checkpoint
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
     };
 
+    /// <summary>Adam's moments at the latest checkpoint, so an interrupted run resumes where it was.</summary>
+    public const string OptimizerFile = "optimizer.pt";
+
     public static string FileName(int step) => $"model-{step:D5}.pt";
 
-    public static string Save(GenerativeModel model, TrainingOptions options, string runDir, int step)
+    public static string Save(GenerativeModel model, OptimizerHelper optimizer, TrainingOptions options, string runDir, int step)
     {
         Directory.CreateDirectory(runDir);
         File.WriteAllText(Path.Combine(runDir, OptionsFile), JsonSerializer.Serialize(options, Json));
         var path = Path.Combine(runDir, FileName(step));
-        var temporary = path + ".partial";
-        model.save(temporary);
-        File.Move(temporary, path, overwrite: true); // a crash mid-save never leaves a truncated checkpoint
+        // Written aside and moved in place: a crash mid-save never leaves a truncated file. The optimizer goes
+        // first, so the newest model file always has optimizer state at least as new beside it.
+        AtomicWrite(Path.Combine(runDir, OptimizerFile), optimizer.save_state_dict);
+        AtomicWrite(path, file => model.save(file));
         return path;
+    }
+
+    /// <summary>The newest checkpoint of a run folder and its step, or null when there is none.</summary>
+    public static (string Path, int Step)? Latest(string runDir)
+    {
+        if (!Directory.Exists(runDir))
+            return null;
+        var saved = Directory.EnumerateFiles(runDir, "model-*.pt")
+            .Select(path => (Path: path, Digits: Path.GetFileNameWithoutExtension(path)["model-".Length..]))
+            .Where(c => c.Digits.All(char.IsAsciiDigit))
+            .Select(c => (c.Path, Step: int.Parse(c.Digits, System.Globalization.CultureInfo.InvariantCulture)))
+            .ToList();
+        return saved.Count == 0 ? null : saved.MaxBy(c => c.Step);
+    }
+
+    private static void AtomicWrite(string path, Action<string> write)
+    {
+        var temporary = path + ".partial";
+        write(temporary);
+        File.Move(temporary, path, overwrite: true);
     }
 
     /// <summary>Loads a checkpoint written by <see cref="Save"/>; errors name the missing or unreadable file.</summary>

@@ -22,9 +22,11 @@ public static class Experiment
 {
     public const string GridFile = "samples.png";
 
+    /// <param name="resume">Continue an interrupted run from its newest checkpoint in the same folder.</param>
     public static RunResult TrainAndEvaluate(
         TrainingOptions options, string mnistDir, string outDir,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default,
+        bool resume = false, SamplePreview? preview = null)
     {
         var device = Devices.Resolve(options.Device);
         var runDir = Path.Combine(outDir, ModelFactory.RunName(options));
@@ -36,12 +38,14 @@ public static class Experiment
 
         using var model = ModelFactory.Create(options);
         model.to(device);
+        var stepsBefore = resume ? Checkpoint.Latest(runDir)?.Step ?? 0 : 0;
         var clock = Stopwatch.StartNew();
-        var checkpoint = Trainer.Train(model, data, options, runDir, progress, cancellationToken);
+        var checkpoint = Trainer.Train(model, data, options, runDir, progress, cancellationToken, resume, preview);
         var seconds = clock.Elapsed.TotalSeconds;
+        var msPerStep = 1000 * seconds / Math.Max(1, options.Iterations - stepsBefore);
 
         var (metrics, grid) = EvaluateAndDraw(model, mnistDir, runDir, device, cancellationToken);
-        return new RunResult(options, metrics, seconds, 1000 * seconds / options.Iterations, checkpoint, grid);
+        return new RunResult(options, metrics, seconds, msPerStep, checkpoint, grid);
     }
 
     /// <summary>The protocol evaluation of a saved checkpoint (<c>run_vae.py --train 0</c>), and its grid.</summary>

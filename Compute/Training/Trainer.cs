@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using TorchSharp;
 using WebGen.Compute.Checkpoints;
+using WebGen.Compute.Images;
 using WebGen.Compute.Models;
 using WebGen.Shared;
 using static TorchSharp.torch;
@@ -13,6 +14,9 @@ namespace WebGen.Compute.Training;
 /// </summary>
 public sealed record TrainingData(Tensor Images, Tensor Labels, Tensor? LabelledImages = null, Tensor? LabelledLabels = null);
 
+/// <summary>A sample grid (PNG) drawn from the model every <paramref name="Every"/> steps while it trains.</summary>
+public sealed record SamplePreview(int Every, Action<int, byte[]> Report);
+
 /// <summary>
 /// The reference training loop: Adam, shuffled mini-batches one step each (epochs repeat until the iteration
 /// count), MNIST batches (and the labelled set) re-binarised with bernoulli(x) every step, checkpoints every N
@@ -23,21 +27,32 @@ public static class Trainer
     /// <summary>How often progress is read back from the device; reading every step would stall a GPU.</summary>
     public const int ReportEvery = 50;
 
+    /// <param name="resume">Continue from the newest checkpoint in <paramref name="runDir"/>, if there is one.</param>
     /// <returns>The path of the final checkpoint.</returns>
     public static string Train(
         GenerativeModel model, TrainingData data, TrainingOptions options, string runDir,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default,
+        bool resume = false, SamplePreview? preview = null)
     {
         var device = data.Images.device;
         var count = data.Images.shape[0];
         using var optimizer = optim.Adam(model.parameters(), lr: options.LearningRate);
+        var checkpoint = "";
+        var done = 0;
+        if (resume && Checkpoint.Latest(runDir) is { } latest)
+        {
+            model.load(latest.Path);
+            var optimizerState = Path.Combine(runDir, Checkpoint.OptimizerFile);
+            if (File.Exists(optimizerState))
+                optimizer.load_state_dict(optimizerState);
+            (checkpoint, done) = (latest.Path, latest.Step);
+        }
         var permutation = randperm(count, device: device);
         var clock = Stopwatch.StartNew();
         var position = 0L;
-        var checkpoint = "";
         model.train();
 
-        for (var step = 1; step <= options.Iterations; step++)
+        for (var step = done + 1; step <= options.Iterations; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             using (var scope = NewDisposeScope())
@@ -61,14 +76,35 @@ public static class Trainer
                 {
                     progress.Report(new TrainingProgress(step, options.Iterations,
                         terms.Loss.item<float>(), terms.Kl.item<float>(), terms.Rec.item<float>(),
-                        step / clock.Elapsed.TotalSeconds));
+                        (step - done) / clock.Elapsed.TotalSeconds));
                 }
             }
+            if (preview is not null && step % preview.Every == 0)
+                preview.Report(step, DrawPreview(model));
             if (step % options.CheckpointEvery == 0 || step == options.Iterations)
-                checkpoint = Checkpoint.Save(model, options, runDir, step);
+                checkpoint = Checkpoint.Save(model, optimizer, options, runDir, step);
         }
         permutation.Dispose();
         return checkpoint;
+    }
+
+    /// <summary>
+    /// A 10×20 grid from the model as it is now. The random state is put back afterwards, so watching a run never
+    /// changes what it learns.
+    /// </summary>
+    public static byte[] DrawPreview(GenerativeModel model)
+    {
+        using var rng = torch.random.get_rng_state();
+        try
+        {
+            using var _ = no_grad();
+            using var samples = model.SampleGrid();
+            return SampleGrid.RenderPng(samples, rows: 10, cols: 20);
+        }
+        finally
+        {
+            torch.random.set_rng_state(rng);
+        }
     }
 
     private static Batch NextBatch(GenerativeModel model, TrainingData data, Tensor rows)

@@ -66,7 +66,8 @@ public sealed class VaeTests : IDisposable
     {
         var options = new TrainingOptions { ZDim = 4, Seed = 9, Run = 2 };
         using var model = new Vae(zDim: 4);
-        var path = Checkpoint.Save(model, options, runs, step: 20000);
+        using var optimizer = optim.Adam(model.parameters());
+        var path = Checkpoint.Save(model, optimizer, options, runs, step: 20000);
         Assert.EndsWith("model-20000.pt", path);
 
         var (loaded, loadedOptions) = Checkpoint.Load(path, CPU);
@@ -76,6 +77,44 @@ public sealed class VaeTests : IDisposable
             var z = randn(3, 4);
             Assert.True(((Vae)loaded).ComputeSigmoidGiven(z).allclose(model.ComputeSigmoidGiven(z)));
         }
+    }
+
+    [Fact]
+    public void Resume_ContinuesFromTheNewestCheckpointWithItsWeightsAndAdamState()
+    {
+        var options = new TrainingOptions { Iterations = 100, CheckpointEvery = 50, Seed = 0, Device = "cpu" };
+        var data = Experiment.TrainingDataFor(options, TestData.Train);
+        var folder = Path.Combine(runs, "resume");
+        manual_seed(0);
+        using var interrupted = new Vae();
+        Trainer.Train(interrupted, data, options, folder);
+        Assert.Equal((Path.Combine(folder, "model-00100.pt"), 100), Checkpoint.Latest(folder));
+        Assert.True(File.Exists(Path.Combine(folder, Checkpoint.OptimizerFile)));
+
+        // A fresh process: new random weights, then resume. No steps are left, so the weights are the saved ones.
+        using var restarted = new Vae();
+        Trainer.Train(restarted, data, options, folder, resume: true);
+        var z = randn(3, 10);
+        Assert.True(restarted.ComputeSigmoidGiven(z).allclose(interrupted.ComputeSigmoidGiven(z)));
+
+        var reports = new List<TrainingProgress>();
+        Trainer.Train(restarted, data, options with { Iterations = 200 }, folder, new SynchronousProgress(reports.Add), resume: true);
+        Assert.Equal([150, 200], reports.Select(r => r.Step));
+        Assert.Equal(200, Checkpoint.Latest(folder)!.Value.Step);
+    }
+
+    [Fact]
+    public void DrawPreview_LeavesTheRandomStreamOfTrainingUntouched()
+    {
+        using var model = new Vae();
+        manual_seed(5);
+        using var expected = rand(4);
+        manual_seed(5);
+        var png = Trainer.DrawPreview(model);
+        using var actual = rand(4);
+        Assert.Equal(expected.data<float>().ToArray(), actual.data<float>().ToArray());
+        using var bitmap = SKBitmap.Decode(png);
+        Assert.Equal((560, 280), (bitmap.Width, bitmap.Height));
     }
 
     [Fact]
