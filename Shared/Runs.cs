@@ -9,19 +9,28 @@ public enum RunStatus
     Cancelled,
 }
 
-/// <summary>Everything a watcher needs to draw a run: its settings, where it is, and its results once done.</summary>
+/// <summary>
+/// Everything a watcher needs to draw a run: its settings, where it is, and its results once done. Runs created
+/// together as replicates (seeds seed..seed+N−1) share a <see cref="Group"/>. <see cref="PreviewStep"/> is the step
+/// of the newest preview grid (0 before the first).
+/// </summary>
 public sealed record RunState(
     Guid Id,
+    Guid Group,
     TrainingOptions Options,
     RunStatus Status,
     TrainingProgress? Progress,
     RunMetrics? Metrics,
     string? Error,
     DateTime CreatedUtc,
-    DateTime? FinishedUtc)
+    DateTime? FinishedUtc,
+    int PreviewStep = 0)
 {
     public bool IsFinished => Status is RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled;
 }
+
+/// <summary>One point of a run's metric history: the loss terms at a step, as the charts and CSV export show them.</summary>
+public sealed record MetricPoint(int Step, double Loss, double Kl, double Rec, double StepsPerSecond, DateTime AtUtc);
 
 /// <summary>What the runs hub (<c>/hubs/runs</c>) calls on its clients.</summary>
 public interface IRunsClient
@@ -42,6 +51,8 @@ public interface IRunsHub
 /// <summary>The accepted ranges of a run's hyperparameters, shared by the form, the JSON API and their messages.</summary>
 public static class TrainingOptionsRules
 {
+    public const int MaxReplicates = 10;
+
     public static IReadOnlyList<string> Validate(TrainingOptions options)
     {
         var errors = new List<string>();
@@ -51,7 +62,7 @@ public static class TrainingOptionsRules
         }
         Check(Enum.IsDefined(options.Model), $"model {options.Model}: accepted values are vae, gmvae, ssvae, fsvae.");
         Check(options.Iterations is >= 1 and <= 10_000_000, $"iterations {options.Iterations}: accepted values are 1 to 10000000.");
-        Check(options.Seed >= 0, $"seed {options.Seed}: accepted values are 0 or more.");
+        Check(options.Seed is >= 0 and <= 1_000_000, $"seed {options.Seed}: accepted values are 0 to 1000000.");
         Check(options.Run is >= 0 and <= 9999, $"run {options.Run}: accepted values are 0 to 9999.");
         Check(options.BatchSize is >= 1 and <= 60_000, $"batchSize {options.BatchSize}: accepted values are 1 to 60000.");
         Check(options.LearningRate is > 0 and <= 1, $"learningRate {options.LearningRate}: accepted values are greater than 0 and at most 1.");
@@ -63,4 +74,7 @@ public static class TrainingOptionsRules
         Check(options.Device is "auto" or "cpu" or "cuda", $"device {options.Device}: accepted values are auto, cpu, cuda.");
         return errors;
     }
+
+    public static string? ValidateReplicates(int replicates) =>
+        replicates is >= 1 and <= MaxReplicates ? null : $"replicates {replicates}: accepted values are 1 to {MaxReplicates}.";
 }

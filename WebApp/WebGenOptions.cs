@@ -5,11 +5,26 @@ public sealed class WebGenOptions
 {
     public const string Section = "WebGen";
 
-    /// <summary>The data folder holding mnist/ (and later svhn/); <c>./webgen serve</c> passes the set-up's folder.</summary>
+    /// <summary>The data folder holding mnist/ (and svhn/); <c>./webgen serve</c> passes the set-up's folder.</summary>
     public string DataFolder { get; set; } = "data";
 
     /// <summary>Where runs write their checkpoints and grids, one folder per run.</summary>
     public string RunsFolder { get; set; } = "../runs";
+
+    /// <summary>Static files served beside the framework's (defaults to the repository's wwwroot-assets/).</summary>
+    public string? AssetsFolder { get; set; }
+
+    /// <summary>"sqlite" (the embedded default) or "postgres"; either reads the connection string "Runs".</summary>
+    public string Database { get; set; } = "sqlite";
+
+    /// <summary>How many runs train at once. One per device is the default: two runs on one device only share it.</summary>
+    public int MaxConcurrentRuns { get; set; } = 1;
+
+    /// <summary>Web runs checkpoint at least this often, so a restart loses at most this many steps.</summary>
+    public int CheckpointEvery { get; set; } = 1000;
+
+    /// <summary>Steps between two preview sample grids on the run page.</summary>
+    public int PreviewEvery { get; set; } = 500;
 
     /// <summary>Relative folders are relative to the app's content root, whatever the working directory.</summary>
     public void ResolveAgainst(string contentRoot)
@@ -18,6 +33,6 @@ public sealed class WebGenOptions
         RunsFolder = Path.GetFullPath(RunsFolder, contentRoot);
     }
 
-    /// <summary>Static files served beside the framework's (defaults to the repository's wwwroot-assets/).</summary>
-    public string? AssetsFolder { get; set; }
+    /// <summary>The folder of one web run: its checkpoints, run.json, previews and final grid.</summary>
+    public string RunFolder(Guid id) => Path.Combine(RunsFolder, id.ToString("N"));
 }

@@ -1,3 +1,5 @@
+using WebGen.Shared;
+
 namespace WebGen.Compute.Training;
 
 /// <summary>Mean and standard error of one metric over replicate runs (the spec asks for exactly that).</summary>
@@ -25,26 +27,32 @@ public static class Replicates
     /// The metrics a run reports, by name: nelbo, kl, rec, iwae_1 … iwae_1000 (VAE, GMVAE), accuracy (SSVAE), and
     /// ms_per_step where the run was trained here.
     /// </summary>
-    public static IReadOnlyDictionary<string, double> Metrics(RunResult result)
+    public static IReadOnlyDictionary<string, double> Metrics(RunResult result) => Metrics(result.Metrics, result.MsPerStep);
+
+    /// <inheritdoc cref="Metrics(RunResult)"/>
+    public static IReadOnlyDictionary<string, double> Metrics(RunMetrics result, double msPerStep = 0)
     {
         var metrics = new Dictionary<string, double>();
-        if (result.Metrics.LowerBound is { } bound)
+        if (result.LowerBound is { } bound)
         {
             (metrics["nelbo"], metrics["kl"], metrics["rec"]) = (bound.Nelbo, bound.Kl, bound.Rec);
             foreach (var (m, value) in bound.Iwae)
                 metrics[$"iwae_{m}"] = value;
         }
-        if (result.Metrics.Accuracy is { } accuracy)
+        if (result.Accuracy is { } accuracy)
             metrics["accuracy"] = accuracy;
-        if (result.MsPerStep > 0)
-            metrics["ms_per_step"] = result.MsPerStep;
+        if (msPerStep > 0)
+            metrics["ms_per_step"] = msPerStep;
         return metrics;
     }
 
     /// <summary>Each metric that every run reports, summarised over the runs, in the order of the first run.</summary>
-    public static IReadOnlyDictionary<string, MetricSummary> Summarise(IReadOnlyList<RunResult> runs)
+    public static IReadOnlyDictionary<string, MetricSummary> Summarise(IReadOnlyList<RunResult> runs) =>
+        Summarise([.. runs.Select(Metrics)]);
+
+    /// <inheritdoc cref="Summarise(IReadOnlyList{RunResult})"/>
+    public static IReadOnlyDictionary<string, MetricSummary> Summarise(IReadOnlyList<IReadOnlyDictionary<string, double>> perRun)
     {
-        var perRun = runs.Select(Metrics).ToList();
         return perRun[0].Keys
             .Where(name => perRun.All(m => m.ContainsKey(name)))
             .ToDictionary(name => name, name => MetricSummary.Of([.. perRun.Select(m => m[name])]));

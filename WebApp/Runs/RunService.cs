@@ -6,7 +6,7 @@ using WebGen.Shared;
 
 namespace WebGen.WebApp.Runs;
 
-/// <summary>Creating, listing and cancelling runs; the worker drains the queue this fills.</summary>
+/// <summary>Creating, listing and cancelling runs, and storing what they report; the worker drains the queue this fills.</summary>
 public sealed class RunService(IDbContextFactory<RunsDb> dbFactory, IHubContext<RunsHub, IRunsClient> hub)
 {
     private readonly Channel<Guid> queued = Channel.CreateUnbounded<Guid>();
@@ -14,24 +14,44 @@ public sealed class RunService(IDbContextFactory<RunsDb> dbFactory, IHubContext<
 
     internal ChannelReader<Guid> Queued => queued.Reader;
 
-    /// <summary>Queues a run; returns the validation errors instead when the options are out of range.</summary>
-    public async Task<(RunState? Run, IReadOnlyList<string> Errors)> CreateAsync(TrainingOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Raised with every change pushed to the hub (throttled the same way): the app's own pages listen here
+    /// in-process, other clients through <c>/hubs/runs</c>.
+    /// </summary>
+    public event Action<RunState>? Changed;
+
+    /// <summary>
+    /// Queues a run, or <paramref name="replicates"/> runs with seeds seed, seed+1, … as one group; returns the
+    /// validation errors instead when the options are out of range.
+    /// </summary>
+    public async Task<(IReadOnlyList<RunState> Runs, IReadOnlyList<string> Errors)> CreateAsync(
+        TrainingOptions options, int replicates = 1, CancellationToken cancellationToken = default)
     {
-        var errors = TrainingOptionsRules.Validate(options);
+        var errors = TrainingOptionsRules.Validate(options).ToList();
+        if (TrainingOptionsRules.ValidateReplicates(replicates) is { } replicateError)
+            errors.Add(replicateError);
         if (errors.Count > 0)
-            return (null, errors);
-        var entity = new RunEntity
+            return ([], errors);
+        var group = Guid.NewGuid();
+        var now = DateTime.UtcNow;
+        var entities = Enumerable.Range(0, replicates).Select(i => new RunEntity
         {
             Id = Guid.NewGuid(),
-            OptionsJson = RunEntity.Serialize(options),
+            Group = group,
+            OptionsJson = RunEntity.Serialize(options with { Seed = options.Seed + i, Run = options.Run + i }),
             Status = RunStatus.Queued,
-            CreatedUtc = DateTime.UtcNow,
-        };
+            CreatedUtc = now.AddTicks(i), // keeps replicates in seed order
+        }).ToList();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        db.Runs.Add(entity);
+        db.Runs.AddRange(entities);
         await db.SaveChangesAsync(cancellationToken);
-        queued.Writer.TryWrite(entity.Id);
-        return (entity.ToState(), []);
+        var states = entities.Select(e => e.ToState()).ToList();
+        foreach (var state in states)
+        {
+            queued.Writer.TryWrite(state.Id);
+            Changed?.Invoke(state);
+        }
+        return (states, []);
     }
 
     public async Task<RunState?> GetAsync(Guid id, CancellationToken cancellationToken = default)
@@ -45,6 +65,22 @@ public sealed class RunService(IDbContextFactory<RunsDb> dbFactory, IHubContext<
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var runs = await db.Runs.AsNoTracking().ToListAsync(cancellationToken);
         return [.. runs.OrderByDescending(r => r.CreatedUtc).Select(r => r.ToState())];
+    }
+
+    /// <summary>The run's metric history in step order (empty for an unknown run).</summary>
+    public async Task<IReadOnlyList<MetricPoint>> HistoryAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var points = await db.MetricPoints.AsNoTracking().Where(p => p.RunId == id).OrderBy(p => p.Step).ToListAsync(cancellationToken);
+        return [.. points.Select(p => p.ToPoint())];
+    }
+
+    /// <summary>Where a finished run's files are: its final checkpoint and grid (null while it has none).</summary>
+    public async Task<(string? Checkpoint, string? Grid)> ArtifactsAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var run = await db.Runs.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
+        return (run?.Checkpoint, run?.Grid);
     }
 
     /// <summary>Cancels a queued or running run; false when there is no such run or it has already finished.</summary>
@@ -77,24 +113,61 @@ public sealed class RunService(IDbContextFactory<RunsDb> dbFactory, IHubContext<
             source.Dispose();
     }
 
+    /// <summary>Stores a running run's latest progress, appends it to its history and tells its watchers.</summary>
+    internal Task<RunState?> RecordProgressAsync(Guid id, TrainingProgress p) =>
+        UpdateAsync(id, (r, db) =>
+        {
+            if (r.Status != RunStatus.Running) return false;
+            (r.Step, r.Loss, r.Kl, r.Rec, r.StepsPerSecond) = (p.Step, p.Loss, p.Kl, p.Rec, p.StepsPerSecond);
+            db.MetricPoints.Add(new MetricPointEntity
+            {
+                RunId = id,
+                Step = p.Step,
+                Loss = p.Loss,
+                Kl = p.Kl,
+                Rec = p.Rec,
+                StepsPerSecond = p.StepsPerSecond,
+                AtUtc = DateTime.UtcNow,
+            });
+            return true;
+        });
+
     /// <summary>Applies a change to a stored run and tells its watchers; null when the change was refused.</summary>
-    internal async Task<RunState?> UpdateAsync(Guid id, Func<RunEntity, bool> change, CancellationToken cancellationToken = default)
+    internal Task<RunState?> UpdateAsync(Guid id, Func<RunEntity, bool> change, CancellationToken cancellationToken = default) =>
+        UpdateAsync(id, (r, _) => change(r), cancellationToken);
+
+    private async Task<RunState?> UpdateAsync(Guid id, Func<RunEntity, RunsDb, bool> change, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var entity = await db.Runs.SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
-        if (entity is null || !change(entity))
+        if (entity is null || !change(entity, db))
             return null;
         await db.SaveChangesAsync(cancellationToken);
         var state = entity.ToState();
         await hub.Clients.Group(RunsHub.Group(id)).RunUpdated(state);
+        Changed?.Invoke(state);
         return state;
     }
 
-    /// <summary>Creates the database on first start; runs before the app takes requests.</summary>
+    /// <summary>
+    /// Creates the database on first start and checks that an existing one has today's tables; runs before the app
+    /// takes requests, so a database the app cannot use stops it at once with the reason.
+    /// </summary>
     public async Task CreateStoreAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await db.Database.EnsureCreatedAsync(cancellationToken);
+        try
+        {
+            await db.Runs.AsNoTracking().Take(1).ToListAsync(cancellationToken);
+            await db.MetricPoints.AsNoTracking().Take(1).ToListAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
+        {
+            throw new InvalidOperationException(
+                $"The runs database ({db.Database.GetDbConnection().DataSource}) was made by an older WebGen and lacks today's tables " +
+                $"({e.Message}). Move it aside (its runs folder can stay) and start again.", e);
+        }
     }
 
     /// <summary>After a restart: runs that were running go back to the queue, and every queued run is queued again.</summary>

@@ -6,19 +6,27 @@ using WebGen.Shared;
 namespace WebGen.WebApp.Runs;
 
 /// <summary>
-/// Trains queued runs one at a time (one per device) on a dedicated thread, storing progress and pushing it to
-/// watchers at most a few times a second.
+/// Trains queued runs, <see cref="WebGenOptions.MaxConcurrentRuns"/> at a time, each on a dedicated thread; stores
+/// progress and pushes it to watchers at most a few times a second. A run interrupted by a shutdown or a crash stays
+/// "running" in the store, is queued again at the next start and resumes from its newest checkpoint.
 /// </summary>
 public sealed class RunWorker(RunService runs, IOptions<WebGenOptions> options, ILogger<RunWorker> logger) : BackgroundService
 {
     /// <summary>The shortest gap between two progress pushes of one run.</summary>
     public static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>The preview grid of a run in progress, in its run folder.</summary>
+    public const string PreviewFile = "preview.png";
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await runs.RequeueAfterRestartAsync(stoppingToken);
-        await foreach (var id in runs.Queued.ReadAllAsync(stoppingToken))
-            await RunAsync(id, stoppingToken);
+        var slots = Math.Max(1, options.Value.MaxConcurrentRuns);
+        await Task.WhenAll(Enumerable.Range(0, slots).Select(async _ =>
+        {
+            await foreach (var id in runs.Queued.ReadAllAsync(stoppingToken))
+                await RunAsync(id, stoppingToken);
+        }));
     }
 
     private async Task RunAsync(Guid id, CancellationToken stoppingToken)
@@ -34,17 +42,21 @@ public sealed class RunWorker(RunService runs, IOptions<WebGenOptions> options, 
 
         using var cancel = runs.StartTracking(id, stoppingToken);
         var settings = options.Value;
-        var progress = new ThrottledProgress(p => _ = runs.UpdateAsync(id, r =>
+        var folder = settings.RunFolder(id);
+        var trainingOptions = started.Options with { CheckpointEvery = Math.Min(started.Options.CheckpointEvery, settings.CheckpointEvery) };
+        var progress = new ThrottledProgress(p => _ = runs.RecordProgressAsync(id, p));
+        var preview = new SamplePreview(settings.PreviewEvery, (step, png) =>
         {
-            (r.Step, r.Loss, r.Kl, r.Rec, r.StepsPerSecond) = (p.Step, p.Loss, p.Kl, p.Rec, p.StepsPerSecond);
-            return r.Status == RunStatus.Running;
-        }));
+            WritePreview(folder, png);
+            _ = runs.UpdateAsync(id, r => { r.PreviewStep = step; return r.Status == RunStatus.Running; });
+        });
         try
         {
-            logger.LogInformation("Run {Id}: training {Model} for {Iterations} steps", id, started.Options.Model, started.Options.Iterations);
+            logger.LogInformation("Run {Id}: training {Model} for {Iterations} steps (from step {Step})",
+                id, trainingOptions.Model, trainingOptions.Iterations, started.Progress?.Step ?? 0);
             var result = await Task.Factory.StartNew(
-                () => Experiment.TrainAndEvaluate(started.Options, Path.Combine(settings.DataFolder, "mnist"),
-                    Path.Combine(settings.RunsFolder, id.ToString("N")), progress, cancel.Token),
+                () => Experiment.TrainAndEvaluate(trainingOptions, Path.Combine(settings.DataFolder, "mnist"), folder,
+                    progress, cancel.Token, resume: true, preview),
                 cancel.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             await runs.UpdateAsync(id, r =>
             {
@@ -57,7 +69,7 @@ public sealed class RunWorker(RunService runs, IOptions<WebGenOptions> options, 
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            logger.LogInformation("Run {Id}: interrupted by shutdown; it is queued again at the next start", id);
+            logger.LogInformation("Run {Id}: interrupted by shutdown; it resumes from its checkpoint at the next start", id);
         }
         catch (OperationCanceledException)
         {
@@ -76,6 +88,14 @@ public sealed class RunWorker(RunService runs, IOptions<WebGenOptions> options, 
         {
             runs.StopTracking(id);
         }
+    }
+
+    private static void WritePreview(string folder, byte[] png)
+    {
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, PreviewFile);
+        File.WriteAllBytes(path + ".partial", png);
+        File.Move(path + ".partial", path, overwrite: true); // a browser never reads half a PNG
     }
 
     /// <summary>Passes on at most one report per <see cref="ProgressInterval"/>, and always the last step.</summary>

@@ -1,41 +1,74 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using WebGen.Shared;
 
 namespace WebGen.WebApp.Runs;
 
-/// <summary>The JSON API for scripts: create, list, read and cancel runs.</summary>
+/// <summary>The JSON API for scripts: create, list, read and cancel runs, and download what they produced.</summary>
 public static class RunsApi
 {
     public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/runs");
-        api.MapPost("/", async (TrainingOptions? options, RunService runs, CancellationToken cancellationToken) =>
+        api.MapPost("/", async (TrainingOptions? options, int? replicates, RunService runs, CancellationToken cancellationToken) =>
         {
             if (options is null)
                 return Results.Problem("The body must be a JSON object of training options, e.g. {\"model\": \"vae\", \"iterations\": 20000}.", statusCode: 400);
-            var (run, errors) = await runs.CreateAsync(options, cancellationToken);
-            return run is null
+            var (created, errors) = await runs.CreateAsync(options, replicates ?? 1, cancellationToken);
+            return errors.Count > 0
                 ? Results.ValidationProblem(new Dictionary<string, string[]> { ["options"] = [.. errors] })
-                : Results.Created($"/api/runs/{run.Id}", run);
+                : Results.Created($"/api/runs/{created[0].Id}", created);
         });
         api.MapGet("/", async (RunService runs, CancellationToken cancellationToken) => await runs.ListAsync(cancellationToken));
         api.MapGet("/{id:guid}", async (Guid id, RunService runs, CancellationToken cancellationToken) =>
             await runs.GetAsync(id, cancellationToken) is { } run ? Results.Ok(run) : NotFound(id));
         api.MapPost("/{id:guid}/cancel", async (Guid id, RunService runs, CancellationToken cancellationToken) =>
             await runs.CancelAsync(id, cancellationToken) ? Results.Accepted($"/api/runs/{id}") : await CannotCancel(id, runs));
+        api.MapGet("/{id:guid}/history", async (Guid id, RunService runs, CancellationToken cancellationToken) =>
+            await runs.GetAsync(id, cancellationToken) is null ? NotFound(id) : Results.Ok(await runs.HistoryAsync(id, cancellationToken)));
+        api.MapGet("/{id:guid}/metrics.json", async (Guid id, RunService runs, CancellationToken cancellationToken) =>
+            await runs.GetAsync(id, cancellationToken) is { } run
+                ? Results.Json(new { run, history = await runs.HistoryAsync(id, cancellationToken) }, contentType: "application/json")
+                : NotFound(id));
+        api.MapGet("/{id:guid}/metrics.csv", async (Guid id, RunService runs, CancellationToken cancellationToken) =>
+            await runs.GetAsync(id, cancellationToken) is null
+                ? NotFound(id)
+                : Results.File(Encoding.UTF8.GetBytes(Csv(await runs.HistoryAsync(id, cancellationToken))), "text/csv", $"run-{id:N}-metrics.csv"));
+        api.MapGet("/{id:guid}/grid.png", async (Guid id, RunService runs, CancellationToken cancellationToken) =>
+            Artifact((await runs.ArtifactsAsync(id, cancellationToken)).Grid, "image/png", $"run-{id:N}-samples.png", id, "sample grid"));
+        api.MapGet("/{id:guid}/checkpoint", async (Guid id, RunService runs, CancellationToken cancellationToken) =>
+            Artifact((await runs.ArtifactsAsync(id, cancellationToken)).Checkpoint, "application/octet-stream", null, id, "final checkpoint"));
+        api.MapGet("/{id:guid}/preview.png", (Guid id, IOptions<WebGenOptions> settings) =>
+            Artifact(Path.Combine(settings.Value.RunFolder(id), RunWorker.PreviewFile), "image/png", null, id, "preview grid"));
         return app;
     }
 
-    /// <summary>Registers the run store (SQLite, connection string "Runs"), the queue worker and the hub.</summary>
+    /// <summary>Registers the run store (SQLite or PostgreSQL, connection string "Runs"), the queue worker and the hub.</summary>
     public static WebApplicationBuilder AddRuns(this WebApplicationBuilder builder)
     {
-        var connection = new SqliteConnectionStringBuilder(builder.Configuration.GetConnectionString("Runs") ?? "Data Source=../runs/webgen.db");
-        connection.DataSource = Path.GetFullPath(connection.DataSource, builder.Environment.ContentRootPath);
-        Directory.CreateDirectory(Path.GetDirectoryName(connection.DataSource)!);
-        builder.Services.AddDbContextFactory<RunsDb>(o => o.UseSqlite(connection.ToString()));
+        var connection = builder.Configuration.GetConnectionString("Runs");
+        var database = builder.Configuration[$"{WebGenOptions.Section}:{nameof(WebGenOptions.Database)}"] ?? "sqlite";
+        switch (database.ToLowerInvariant())
+        {
+            case "sqlite":
+                var sqlite = new SqliteConnectionStringBuilder(connection ?? "Data Source=../runs/webgen.db");
+                sqlite.DataSource = Path.GetFullPath(sqlite.DataSource, builder.Environment.ContentRootPath);
+                Directory.CreateDirectory(Path.GetDirectoryName(sqlite.DataSource)!);
+                builder.Services.AddDbContextFactory<RunsDb>(o => o.UseSqlite(sqlite.ToString()));
+                break;
+            case "postgres":
+                if (string.IsNullOrWhiteSpace(connection))
+                    throw new InvalidOperationException("WebGen:Database is postgres but ConnectionStrings:Runs is empty; give it e.g. \"Host=db;Database=webgen;Username=webgen;Password=…\".");
+                builder.Services.AddDbContextFactory<RunsDb>(o => o.UseNpgsql(connection));
+                break;
+            default:
+                throw new InvalidOperationException($"WebGen:Database {database}: accepted values are sqlite, postgres.");
+        }
         builder.Services.AddSingleton<RunService>();
         builder.Services.AddHostedService<RunWorker>();
         builder.Services.ConfigureHttpJsonOptions(o => Configure(o.SerializerOptions));
@@ -49,6 +82,20 @@ public static class RunsApi
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower));
         options.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
     }
+
+    /// <summary>The metric history as CSV, one row per stored progress point.</summary>
+    public static string Csv(IEnumerable<MetricPoint> history)
+    {
+        var csv = new StringBuilder("step,loss,kl,rec,steps_per_second,at_utc\n");
+        foreach (var p in history)
+            csv.AppendLine(CultureInfo.InvariantCulture, $"{p.Step},{p.Loss:R},{p.Kl:R},{p.Rec:R},{p.StepsPerSecond:F2},{p.AtUtc:O}");
+        return csv.ToString();
+    }
+
+    private static IResult Artifact(string? path, string contentType, string? downloadName, Guid id, string what) =>
+        path is not null && File.Exists(path)
+            ? Results.File(path, contentType, downloadName ?? Path.GetFileName(path))
+            : Results.Problem($"Run {id} has no {what} (yet).", statusCode: 404);
 
     private static IResult NotFound(Guid id) => Results.Problem($"There is no run {id}.", statusCode: 404);
 

@@ -8,6 +8,7 @@ namespace WebGen.WebApp.Runs;
 public sealed class RunEntity
 {
     public Guid Id { get; set; }
+    public Guid Group { get; set; }
     public required string OptionsJson { get; set; }
     public RunStatus Status { get; set; }
     public int Step { get; set; }
@@ -15,6 +16,7 @@ public sealed class RunEntity
     public double Kl { get; set; }
     public double Rec { get; set; }
     public double StepsPerSecond { get; set; }
+    public int PreviewStep { get; set; }
     public string? MetricsJson { get; set; }
     public string? Checkpoint { get; set; }
     public string? Grid { get; set; }
@@ -36,17 +38,34 @@ public sealed class RunEntity
         var options = Options;
         var progress = Step > 0 ? new TrainingProgress(Step, options.Iterations, Loss, Kl, Rec, StepsPerSecond) : null;
         var metrics = MetricsJson is null ? null : JsonSerializer.Deserialize<RunMetrics>(MetricsJson, Json);
-        return new RunState(Id, options, Status, progress, metrics, Error, CreatedUtc, FinishedUtc);
+        return new RunState(Id, Group, options, Status, progress, metrics, Error, CreatedUtc, FinishedUtc, PreviewStep);
     }
+}
+
+/// <summary>One stored point of a run's metric history (a few per second of training at most).</summary>
+public sealed class MetricPointEntity
+{
+    public long Id { get; set; }
+    public Guid RunId { get; set; }
+    public int Step { get; set; }
+    public double Loss { get; set; }
+    public double Kl { get; set; }
+    public double Rec { get; set; }
+    public double StepsPerSecond { get; set; }
+    public DateTime AtUtc { get; set; }
+
+    public MetricPoint ToPoint() => new(Step, Loss, Kl, Rec, StepsPerSecond, AtUtc);
 }
 
 public sealed class RunsDb(DbContextOptions<RunsDb> options) : DbContext(options)
 {
     public DbSet<RunEntity> Runs => Set<RunEntity>();
+    public DbSet<MetricPointEntity> MetricPoints => Set<MetricPointEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<RunEntity>().Property(r => r.Status).HasConversion<string>();
         modelBuilder.Entity<RunEntity>().HasIndex(r => new { r.Status, r.CreatedUtc });
+        modelBuilder.Entity<MetricPointEntity>().HasIndex(p => new { p.RunId, p.Step });
     }
 }

@@ -1,8 +1,7 @@
-using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace WebGen.WebApp.Tests;
 
-public class HostTests(WebApplicationFactory<Program> factory) : IClassFixture<WebApplicationFactory<Program>>
+public class HostTests(WebGenFactory factory) : IClassFixture<WebGenFactory>
 {
     [Fact]
     public async Task Healthz_ReportsHealthy()

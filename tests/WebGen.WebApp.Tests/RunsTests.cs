@@ -9,13 +9,13 @@ namespace WebGen.WebApp.Tests;
 /// <summary>Runs through the JSON API and the hub, as a script or a second browser would use them.</summary>
 public sealed class RunsTests(WebGenFactory factory) : IClassFixture<WebGenFactory>
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(4);
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(10);
 
     private async Task<RunState> CreateAsync(HttpClient client, object options)
     {
         var response = await client.PostAsJsonAsync("/api/runs", options, factory.Json);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<RunState>(factory.Json))!;
+        return (await response.Content.ReadFromJsonAsync<RunState[]>(factory.Json))!.Single();
     }
 
     /// <summary>Subscribes a new hub connection to a run; returns its first state and the stream of updates.</summary>
@@ -55,10 +55,10 @@ public sealed class RunsTests(WebGenFactory factory) : IClassFixture<WebGenFacto
         var final = await WaitForAsync(updates, s => s.IsFinished, seen, first);
 
         Assert.Equal(RunStatus.Completed, final.Status);
-        var steps = seen.Where(s => s.Progress is not null).Select(s => s.Progress!.Step).ToList();
+        var steps = seen.Where(s => s.Progress is not null).Select(s => s.Progress!.Step).Distinct().ToList();
         Assert.True(steps.Count >= 2, $"progress updates: {steps.Count}");
         Assert.Equal(steps.Order(), steps);
-        Assert.True(steps.Count <= 400 / 50 + 2, "updates are throttled, never one per step");
+        Assert.All(steps, step => Assert.Equal(0, step % 50)); // read back every 50 steps, never every step
         var bound = final.Metrics!.LowerBound!;
         Assert.InRange(bound.Nelbo, 100, 250);
         Assert.Equal([1, 10, 100, 1000], bound.Iwae.Keys.Order());
@@ -66,6 +66,47 @@ public sealed class RunsTests(WebGenFactory factory) : IClassFixture<WebGenFacto
         var stored = await client.GetFromJsonAsync<RunState>($"/api/runs/{run.Id}", factory.Json);
         Assert.Equal(RunStatus.Completed, stored!.Status);
         Assert.Equal(bound.Nelbo, stored.Metrics!.LowerBound!.Nelbo);
+        Assert.Equal(400, stored.PreviewStep);
+
+        var history = await client.GetFromJsonAsync<MetricPoint[]>($"/api/runs/{run.Id}/history", factory.Json);
+        Assert.Equal(steps, history!.Select(p => p.Step).Where(steps.Contains));
+        Assert.Equal(400, history![^1].Step);
+        // Throttled: stored and pushed at most once per 250 ms, except the final step.
+        var gaps = history.Zip(history.Skip(1), (a, b) => b.AtUtc - a.AtUtc).SkipLast(1);
+        Assert.All(gaps, gap => Assert.True(gap >= TimeSpan.FromMilliseconds(240), $"two updates {gap.TotalMilliseconds} ms apart"));
+        var csv = (await client.GetStringAsync($"/api/runs/{run.Id}/metrics.csv")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("step,loss,kl,rec,steps_per_second,at_utc", csv[0]);
+        Assert.Equal(history.Length + 1, csv.Length);
+        foreach (var file in new[] { "grid.png", "preview.png" })
+        {
+            var png = await client.GetByteArrayAsync($"/api/runs/{run.Id}/{file}");
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
+        }
+        var checkpoint = await client.GetAsync($"/api/runs/{run.Id}/checkpoint");
+        Assert.Equal(HttpStatusCode.OK, checkpoint.StatusCode);
+        Assert.Equal("model-00400.pt", checkpoint.Content.Headers.ContentDisposition!.FileName);
+    }
+
+    [Fact]
+    public async Task Replicates_AreQueuedAsOneGroupWithConsecutiveSeeds()
+    {
+        using var client = factory.CreateClient();
+        var response = await client.PostAsJsonAsync("/api/runs?replicates=3", new { model = "gmvae", seed = 4, iterations = 1_000_000, device = "cpu" }, factory.Json);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var runs = (await response.Content.ReadFromJsonAsync<RunState[]>(factory.Json))!;
+        try
+        {
+            Assert.Equal([4, 5, 6], runs.Select(r => r.Options.Seed));
+            Assert.Single(runs.Select(r => r.Group).Distinct());
+        }
+        finally
+        {
+            foreach (var run in runs)
+                await client.PostAsync($"/api/runs/{run.Id}/cancel", null);
+        }
+        var tooMany = await client.PostAsJsonAsync("/api/runs?replicates=11", new { model = "vae" }, factory.Json);
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
+        Assert.Contains("replicates 11: accepted values are 1 to 10.", await tooMany.Content.ReadAsStringAsync());
     }
 
     [Fact]
@@ -110,6 +151,9 @@ public sealed class RunsTests(WebGenFactory factory) : IClassFixture<WebGenFacto
         var response = await client.GetAsync($"/api/runs/{id}");
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Contains($"There is no run {id}.", await response.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/runs/{id}/grid.png")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/runs/{id}/history")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/runs/not-a-guid")).StatusCode);
         var (hub, first, _) = await WatchAsync(id);
         await using var _ = hub;
         Assert.Null(first);

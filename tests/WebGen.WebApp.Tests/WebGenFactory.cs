@@ -10,17 +10,28 @@ namespace WebGen.WebApp.Tests;
 /// <summary>The real app on a throw-away database and runs folder, reading the MNIST that <c>./webgen test</c> fetched.</summary>
 public sealed class WebGenFactory : WebApplicationFactory<Program>
 {
-    private readonly string folder = Directory.CreateTempSubdirectory("webgen-app-").FullName;
+    private readonly string folder;
+    private readonly bool ownsFolder;
+    private readonly Dictionary<string, string?> settings;
+
+    public WebGenFactory() : this(Directory.CreateTempSubdirectory("webgen-app-").FullName, ownsFolder: true, []) { }
+
+    private WebGenFactory(string folder, bool ownsFolder, Dictionary<string, string?> settings) =>
+        (this.folder, this.ownsFolder, this.settings) = (folder, ownsFolder, settings);
+
+    /// <summary>An app on the database and runs of <paramref name="folder"/>: two in turn act as a restart.</summary>
+    public static WebGenFactory On(string folder, Dictionary<string, string?> settings) => new(folder, ownsFolder: false, settings);
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         // Added after appsettings.json, so these win over the app's defaults.
         builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["ConnectionStrings:Runs"] = $"Data Source={Path.Combine(folder, "runs.db")}",
+            ["ConnectionStrings:Runs"] = $"Data Source={Path.Combine(folder, "runs.db")};Pooling=False",
             ["WebGen:RunsFolder"] = Path.Combine(folder, "runs"),
             ["WebGen:DataFolder"] = DataFolder(),
-        }));
+            ["WebGen:PreviewEvery"] = "100",
+        }.Concat(settings)));
     }
 
     /// <summary>A SignalR client of the runs hub, talking to the in-memory server.</summary>
@@ -47,7 +58,7 @@ public sealed class WebGenFactory : WebApplicationFactory<Program>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        if (disposing && Directory.Exists(folder))
+        if (disposing && ownsFolder && Directory.Exists(folder))
             Directory.Delete(folder, recursive: true);
     }
 

@@ -1,0 +1,74 @@
+using Microsoft.Playwright;
+
+namespace WebGen.WebApp.Tests;
+
+/// <summary>
+/// The app in a real browser: Playwright drives Debian's Chromium (installed by <c>./webgen test</c>) against the app
+/// served by Kestrel on a free port.
+/// </summary>
+public sealed class BrowserTests : IAsyncLifetime
+{
+    private const string Chromium = "/usr/bin/chromium";
+    private readonly WebGenFactory app = new();
+    private IPlaywright? playwright;
+    private IBrowser? browser;
+
+    public async Task InitializeAsync()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: ./webgen test installs Debian's chromium package");
+        app.UseKestrel(0);
+        app.StartServer();
+        playwright = await Playwright.CreateAsync();
+        Assertions.SetDefaultExpectTimeout(30_000); // two cores, and training beside the browser
+        browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Args = ["--no-sandbox"] });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (browser is not null) await browser.DisposeAsync();
+        playwright?.Dispose();
+        await app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AQuickRun_StartedFromTheForm_ShowsProgressMovingAndThenTheGrid()
+    {
+        var page = await browser!.NewPageAsync(new() { BaseURL = app.ClientOptions.BaseAddress.ToString(), ViewportSize = new() { Width = 1280, Height = 1000 } });
+        await page.GotoAsync("/");
+        // Links clicked before the page is live are replayed by Blazor when it connects: wait for it, as a person would.
+        await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1);
+        await page.GetByRole(AriaRole.Link, new() { Name = "New VAE run" }).ClickAsync();
+        await page.WaitForURLAsync("**/runs/new?model=vae");
+
+        // The URL changes before the server has rendered the new page into the DOM: wait for the form itself.
+        await Assertions.Expect(page.GetByTestId("preset-quick")).ToBeVisibleAsync();
+        await page.GetByTestId("preset-quick").ClickAsync();
+        var iterations = page.Locator("[data-testid=iterations] input, input[data-testid=iterations]");
+        await Assertions.Expect(iterations).ToHaveValueAsync("2000");
+        await iterations.FillAsync("600"); // a short run keeps the suite fast; the form takes any valid count
+        await page.GetByTestId("submit").ClickAsync();
+        await page.WaitForURLAsync("**/runs/*-*");
+
+        // The progress bar moves: several step counts are seen while it trains, then the final grid appears.
+        var step = page.GetByTestId("step");
+        var grid = page.GetByTestId("grid");
+        var seen = new HashSet<string>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
+        while (!await grid.IsVisibleAsync())
+        {
+            if (await step.IsVisibleAsync())
+                seen.Add((await step.TextContentAsync())!.Trim());
+            await Task.Delay(100, timeout.Token);
+        }
+        var moving = seen.Where(s => s != "Step 0 of 600" && s != "Step 600 of 600").ToList();
+        Assert.True(moving.Count >= 2, $"steps seen while training: {string.Join(" | ", seen)}");
+        await Assertions.Expect(step).ToHaveTextAsync("Step 600 of 600");
+
+        // The grid is a real image: the browser decoded it to the renderer's 560 × 280 pixels.
+        var width = await grid.EvaluateAsync<int>("img => img.complete ? img.naturalWidth : 0");
+        Assert.Equal(560, width);
+        await Assertions.Expect(page.GetByTestId("iwae")).ToContainTextAsync("1000");
+        if (Environment.GetEnvironmentVariable("WEBGEN_SCREENSHOTS") is { Length: > 0 } folder)
+            await page.ScreenshotAsync(new() { Path = Path.Combine(folder, "run-page.png"), FullPage = true });
+    }
+}
