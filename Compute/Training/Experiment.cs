@@ -68,11 +68,18 @@ public static class Experiment
             Ssvae ssvae => new RunMetrics(null, Evaluator.ClassificationAccuracy(ssvae, test.Images, test.LabelTensor)),
             _ => throw new NotSupportedException($"{model.GetType().Name} has no MNIST evaluation."),
         };
+        return (metrics, WriteGrid(model, runDir));
+    }
+
+    /// <summary>The model's 10×20 sample grid, in its own image shape, as <see cref="GridFile"/> in the run folder.</summary>
+    internal static string WriteGrid(GenerativeModel model, string runDir)
+    {
         var grid = Path.Combine(runDir, GridFile);
+        var (channels, height, width) = model.ImageShape;
         using (no_grad())
         using (var samples = model.SampleGrid())
-            File.WriteAllBytes(grid, SampleGrid.RenderPng(samples, rows: 10, cols: 20));
-        return (metrics, grid);
+            File.WriteAllBytes(grid, SampleGrid.RenderPng(samples, rows: 10, cols: 20, height, width, channels));
+        return grid;
     }
 
     private static EvaluationResult EvaluateSubset(LatentVariableModel model, MnistSplit test, CancellationToken cancellationToken)
