@@ -114,7 +114,8 @@ public static class MatFile
         while (file.Position < file.Length)
         {
             var start = file.Position;
-            var (type, size, _) = ReadTag(path, file);
+            var (type, size, small) = ReadTag(path, file);
+            size = small is null ? size : 0; // a small element's bytes sit in its 8-byte tag
             var end = start + 8 + size;
             if (end > file.Length)
                 throw new InvalidDataFileException(
@@ -151,8 +152,16 @@ public static class MatFile
 
     internal static string TypeName(int type) => type switch
     {
-        MiInt8 => "int8", MiUInt8 => "uint8", MiInt16 => "int16", MiUInt16 => "uint16", MiInt32 => "int32",
-        MiUInt32 => "uint32", MiSingle => "single", MiDouble => "double", MiInt64 => "int64", MiUInt64 => "uint64",
+        MiInt8 => "int8",
+        MiUInt8 => "uint8",
+        MiInt16 => "int16",
+        MiUInt16 => "uint16",
+        MiInt32 => "int32",
+        MiUInt32 => "uint32",
+        MiSingle => "single",
+        MiDouble => "double",
+        MiInt64 => "int64",
+        MiUInt64 => "uint64",
         _ => $"data type {type}",
     };
 
