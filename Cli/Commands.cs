@@ -12,21 +12,26 @@ namespace WebGen.Cli;
 public static class Commands
 {
     private static readonly HashSet<string> Switches = ["--json"];
-    private static readonly string[] Models = ["vae", "gmvae", "ssvae"];
+    private static readonly string[] Models = ["vae", "gmvae", "ssvae", "fsvae"];
 
     public const string Usage = """
         usage: webgen <verb> [flags]
-          train vae|gmvae|ssvae  [--iterations N] [--seed 0] [--run 0] [--runs 1] [--batch 100] [--lr 1e-3] [--z N]
+          train vae|gmvae|ssvae|fsvae  [--iterations N] [--seed 0] [--run 0] [--runs 1] [--batch 100] [--lr 1e-3] [--z N]
                      [--k 500] [--gw 1] [--cw 100] [--checkpoint-every 10000] [--device auto|cpu|cuda]
                      [--out runs] [--data data] [--json]
                      defaults are the homework's: 20000 iterations and z = 10 (vae, gmvae), 30000 and z = 64 (ssvae);
-                     --runs N trains seeds seed..seed+N-1 and reports mean ± standard error
-          eval vae|gmvae|ssvae   --checkpoint PATH [--device auto|cpu|cuda] [--data data] [--json]
+                     --runs N trains seeds seed..seed+N-1 and reports mean ± standard error;
+                     fsvae trains on SVHN extra (else train) from data/svhn, 1000000 iterations and z = 10 by default
+          eval vae|gmvae|ssvae|fsvae   --checkpoint PATH [--device auto|cpu|cuda] [--data data] [--json]
           reproduce  [--runs 3] [--seed 0] [--iterations N] [--device auto|cpu|cuda] [--out results] [--data data] [--json]
                      VAE, GMVAE, SSVAE gw=0 and gw=1 beside the published numbers: results/REPORT.md; resumes
-          bench vae|gmvae|ssvae  [--iterations 1000] [--batch 100] [--device auto|cpu|cuda] [--data data] [--json]
-                     ms/step of the trainer against a bare forward/backward/Adam loop
+          bench vae|gmvae|ssvae|fsvae  [--iterations 1000] [--batch 100] [--device auto|cpu|cuda] [--data data] [--json]
+                     ms/step of the trainer against a bare forward/backward/Adam loop; for ssvae and fsvae also the
+                     style explorer's redraw (ten digits for one z, no gradients): median and 95th percentile of 200
           data mnist [--data data] [--json]      check the MNIST files (counts, labels)
+          data svhn  [--from PATH|URL] [--data data] [--json]
+                     without --from: which SVHN splits are in data/svhn and how to bring the others; with it: import
+                     a .mat file (copy or download), check the published MD5 of train/test/extra_32x32.mat, read it
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -47,7 +52,7 @@ public static class Commands
                 "eval" => Eval(line, cancel.Token),
                 "reproduce" => Reproduce(line, cancel.Token),
                 "bench" => Bench(line, cancel.Token),
-                "data" => Data(line),
+                "data" => Data(line, cancel.Token),
                 _ => throw new UsageException($"unknown verb '{args[0]}'; accepted: train, eval, reproduce, bench, data."),
             };
             if (line.Switch("--json"))
@@ -55,7 +60,7 @@ public static class Commands
             return 0;
         }
         catch (Exception e) when (e is UsageException or FileNotFoundException or InvalidDataFileException
-                                      or InvalidDataException or ArgumentException)
+                                      or InvalidDataException or ArgumentException or HttpRequestException)
         {
             await Console.Error.WriteLineAsync($"webgen {args[0]}: {e.Message}");
             return 2;
@@ -86,6 +91,7 @@ public static class Commands
         };
         var runs = line.Int("--runs", 1, 1, 100);
         var mnist = MnistFolder(line);
+        var svhn = SvhnFolder(line);
         var outDir = line.String("--out", "runs");
         var report = Report(line);
         line.EnsureAllUsed(positionals: 1);
@@ -95,7 +101,9 @@ public static class Commands
         {
             var replicate = options with { Seed = options.Seed + i, Run = options.Run + i };
             using var bar = new ProgressBar(Console.Error);
-            var result = Experiment.TrainAndEvaluate(replicate, mnist, outDir, bar, cancellationToken);
+            var result = replicate.Model == ModelKind.Fsvae
+                ? SvhnExperiment.TrainAndEvaluate(replicate, svhn, outDir, bar, cancellationToken)
+                : Experiment.TrainAndEvaluate(replicate, mnist, outDir, bar, cancellationToken);
             bar.Finish();
             Summary.Write(report, result);
             results.Add(result);
@@ -113,10 +121,13 @@ public static class Commands
         var checkpoint = line.OptionalString("--checkpoint") ?? throw new UsageException("--checkpoint PATH is required.");
         var device = line.Choice("--device", "auto", Devices.Choices);
         var mnist = MnistFolder(line);
+        var svhn = SvhnFolder(line);
         var report = Report(line);
         line.EnsureAllUsed(positionals: 1);
 
-        var result = Experiment.EvaluateCheckpoint(checkpoint, mnist, device, cancellationToken);
+        var result = model == ModelKind.Fsvae
+            ? SvhnExperiment.EvaluateCheckpoint(checkpoint, svhn, device, cancellationToken)
+            : Experiment.EvaluateCheckpoint(checkpoint, mnist, device, cancellationToken);
         if (result.Options.Model != model)
             throw new UsageException($"--checkpoint {checkpoint} is a {result.Options.Model} checkpoint, not {model}.");
         Summary.Write(report, result);
@@ -160,14 +171,29 @@ public static class Commands
             Device = line.Choice("--device", "auto", Devices.Choices),
         };
         var mnist = MnistFolder(line);
+        var svhn = SvhnFolder(line);
         var report = Report(line);
         line.EnsureAllUsed(positionals: 1);
 
-        using var train = Mnist.LoadTrain(mnist, Devices.Resolve(options.Device));
-        var result = Benchmark.TrainingSpeed(options, Experiment.TrainingDataFor(options, train), cancellationToken);
+        var device = Devices.Resolve(options.Device);
+        BenchmarkResult result;
+        if (options.Model == ModelKind.Fsvae)
+        {
+            using var train = Svhn.Load(Svhn.TrainingFile(svhn));
+            result = Benchmark.TrainingSpeed(options, SvhnExperiment.TrainingDataFor(train, device), cancellationToken);
+        }
+        else
+        {
+            using var train = Mnist.LoadTrain(mnist, device);
+            result = Benchmark.TrainingSpeed(options, Experiment.TrainingDataFor(options, train), cancellationToken);
+        }
         report.WriteLine(
             $"{result.Model} on {result.Device}, {result.Steps} steps of batch {options.BatchSize}: trainer {result.TrainerMsPerStep:F2} ms/step, " +
             $"bare loop {result.BareMsPerStep:F2} ms/step, ratio {result.Overhead:F3}");
+        var redraw = Benchmark.Redraw(options, device);
+        if (redraw is not null)
+            report.WriteLine($"  redraw (ten digits for one z, no gradients) on {redraw.Device}: median {redraw.MedianMs:F2} ms, " +
+                             $"95th percentile {redraw.P95Ms:F2} ms over {redraw.Redraws}");
         return new JsonObject
         {
             ["model"] = options.Model.ToString().ToLowerInvariant(),
@@ -177,13 +203,22 @@ public static class Commands
             ["ms_per_step"] = result.TrainerMsPerStep,
             ["baseline_ms_per_step"] = result.BareMsPerStep,
             ["ratio"] = result.Overhead,
+            ["redraw_median_ms"] = redraw?.MedianMs,
+            ["redraw_p95_ms"] = redraw?.P95Ms,
         };
     }
 
-    private static JsonNode Data(CommandLine line)
+    private static JsonNode Data(CommandLine line, CancellationToken cancellationToken)
     {
-        var set = line.Positionals.FirstOrDefault() ?? throw new UsageException("name a data set: mnist.");
-        if (set != "mnist") throw new UsageException($"unknown data set '{set}'; accepted: mnist.");
+        var set = line.Positionals.FirstOrDefault() ?? throw new UsageException("name a data set: mnist, svhn.");
+        if (set is not ("mnist" or "svhn")) throw new UsageException($"unknown data set '{set}'; accepted: mnist, svhn.");
+        if (set == "svhn")
+        {
+            var from = line.OptionalString("--from");
+            var (svhn, output) = (SvhnFolder(line), Report(line));
+            line.EnsureAllUsed(positionals: 1);
+            return SvhnData.Run(svhn, from, output, cancellationToken);
+        }
         var folder = MnistFolder(line);
         var report = Report(line);
         line.EnsureAllUsed(positionals: 1);
@@ -209,6 +244,8 @@ public static class Commands
     }
 
     private static string MnistFolder(CommandLine line) => Path.Combine(line.String("--data", "data"), "mnist");
+
+    private static string SvhnFolder(CommandLine line) => Path.Combine(line.String("--data", "data"), "svhn");
 
     // With --json, stdout carries only the JSON; the readable summary goes to stderr.
     private static TextWriter Report(CommandLine line) => line.Switch("--json") ? Console.Error : Console.Out;

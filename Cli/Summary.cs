@@ -14,10 +14,13 @@ public static class Summary
         if (result.Metrics.LowerBound is { } e)
         {
             output.WriteLine($" NELBO {e.Nelbo:F2}  KL {e.Kl:F2}  Rec {e.Rec:F2}");
-            output.WriteLine("  " + string.Join("  ", e.Iwae.Select(p => $"IWAE-{p.Key} {p.Value:F2}")));
+            if (e.Iwae.Count > 0) // the FSVAE has no IWAE bound
+                output.WriteLine("  " + string.Join("  ", e.Iwae.Select(p => $"IWAE-{p.Key} {p.Value:F2}")));
         }
         if (result.Metrics.Accuracy is { } accuracy)
             output.WriteLine($" test accuracy {accuracy:P2}");
+        if (result.Metrics is { LowerBound: null, Accuracy: null })
+            output.WriteLine(" no test numbers (the FSVAE reports them when data/svhn has test_32x32.mat)");
         if (result.Seconds > 0)
             output.WriteLine($"  trained in {result.Seconds:F0} s ({result.MsPerStep:F2} ms/step)");
         output.WriteLine($"  checkpoint {result.Checkpoint}");

@@ -31,6 +31,20 @@ public static class Evaluator
         return new EvaluationResult(nelbo, kl, rec, iwae);
     }
 
+    /// <summary>
+    /// FSVAE: NELBO, KL and Rec of log p(x | y) averaged over 100 calls (one z each) after seeding with 0, as
+    /// <see cref="EvaluateLowerBound"/> does; x is not binarised, and the reference has no IWAE bound for this model.
+    /// </summary>
+    /// <param name="x">(n, 3072) images in [0, 1] and <paramref name="y"/> (n, 10) one-hot, on the model's device.</param>
+    public static EvaluationResult EvaluateConditionalBound(Fsvae model, Tensor x, Tensor y, CancellationToken cancellationToken = default)
+    {
+        model.eval();
+        using var noGrad = no_grad();
+        manual_seed(0);
+        var (nelbo, kl, rec) = Average(ElboRepeats, () => model.NegativeElboBound(x, y), cancellationToken);
+        return new EvaluationResult(nelbo, kl, rec, new SortedDictionary<int, double>());
+    }
+
     /// <summary>Fraction of test images whose classifier argmax is the label. images: (n, 784) grey levels.</summary>
     public static double ClassificationAccuracy(Ssvae model, Tensor images, Tensor labels)
     {

@@ -15,6 +15,9 @@ public abstract class GenerativeModel(string name) : nn.Module(name)
     /// <summary>MNIST models see a fresh bernoulli(x) every step (and their labelled set too); SVHN does not.</summary>
     public virtual bool BinarisesInputs => true;
 
+    /// <summary>What one row of x is, channel-first: MNIST's 1×28×28 grey levels unless a model says otherwise.</summary>
+    public virtual (int Channels, int Height, int Width) ImageShape => (1, 28, 28);
+
     public abstract LossTerms Loss(Batch batch);
 
     /// <summary>The 10×20 sample grid, row-major: (200, x_dim) values in [0, 1].</summary>

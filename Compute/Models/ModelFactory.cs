@@ -10,7 +10,8 @@ public static class ModelFactory
         ModelKind.Vae => new Vae(options.ZDim),
         ModelKind.Gmvae => new Gmvae(options.ZDim, options.K),
         ModelKind.Ssvae => new Ssvae(options.ZDim, options.GenWeight, options.ClassWeight),
-        _ => throw new NotSupportedException($"{options.Model} is not available yet; available: vae, gmvae, ssvae."),
+        ModelKind.Fsvae => new Fsvae(options.ZDim),
+        _ => throw new NotSupportedException($"{options.Model} is not available yet; available: vae, gmvae, ssvae, fsvae."),
     };
 
     /// <summary>

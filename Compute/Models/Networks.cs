@@ -17,6 +17,12 @@ public static class Networks
             ("0", Linear(input, hidden)), ("1", activation()),
             ("2", Linear(hidden, hidden)), ("3", activation()),
             ("4", Linear(hidden, output)));
+
+    /// <summary>The SVHN ("v2") encoder: (3072 + y_dim) → 500 ELU → 500 ELU → 2·z_dim.</summary>
+    public static Encoder SvhnEncoder(long zDim, long yDim) => new(xDim: 3072, zDim, yDim, hidden: 500);
+
+    /// <summary>The SVHN ("v2") decoder: (z_dim + y_dim) → 500 ELU → 500 ELU → 3072 means, not squashed.</summary>
+    public static Decoder SvhnDecoder(long zDim, long yDim) => new(zDim, xDim: 3072, yDim, hidden: 500);
 }
 
 /// <summary>q(z | x[, y]): (784 + y_dim) → 300 ELU → 300 ELU → 2·z_dim ("v1"); 3072/500 for SVHN ("v2").</summary>

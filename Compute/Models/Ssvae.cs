@@ -8,7 +8,7 @@ namespace WebGen.Compute.Models;
 /// Problem 4: the semi-supervised VAE. p(z) = N(0, I), p(y) = 1/10, p(x|y, z) = Bern(f(y, z)), inference
 /// q(y|x) q(z|x, y); trained on gw·NELBO(unlabelled x) + cw·cross-entropy(q(y|x_l), y_l). The homework's <c>ssvae.py</c>.
 /// </summary>
-public sealed class Ssvae : GenerativeModel
+public sealed class Ssvae : GenerativeModel, ILabelConditionedModel
 {
     public const int YDim = 10;
 
@@ -80,11 +80,20 @@ public sealed class Ssvae : GenerativeModel
     /// <summary>Bernoulli means for given labels and latents: y (batch, 10) one-hot, z (batch, z_dim) → (batch, 784).</summary>
     public Tensor ComputeSigmoidGiven(Tensor z, Tensor y) => sigmoid(dec.Decode(z, y));
 
-    /// <summary>Row i is digit i, column j shares latent z_j across rows: each column one style.</summary>
-    public override Tensor SampleGrid()
+    /// <summary>Bernoulli means of every digit in each style: z (n, z_dim) → (10, n, 784).</summary>
+    public Tensor DecodeDigits(Tensor z)
     {
-        var z = randn(20, ZDim, device: z_prior_m.device);
-        var y = nn.functional.one_hot(arange(YDim, device: z.device).repeat_interleave(20), YDim).to(z.dtype);
-        return ComputeSigmoidGiven(z.repeat(YDim, 1), y);
+        var (zAll, y) = LabelConditioned.EveryDigit(z, ZDim, z_prior_m.device);
+        return ComputeSigmoidGiven(zAll, y).reshape(YDim, z.shape[0], -1);
     }
+
+    /// <summary>The mean of q(z | x, y = digit): x (n, 784) → (n, z_dim).</summary>
+    public Tensor EncodeStyle(Tensor x, int digit)
+    {
+        var (images, y) = LabelConditioned.OneDigit(x, digit, xDim: 784, z_prior_m.device);
+        return enc.Encode(images, y).m;
+    }
+
+    /// <summary>Row i is digit i, column j shares latent z_j across rows: each column one style.</summary>
+    public override Tensor SampleGrid() => this.StyleGrid(z_prior_m.device);
 }

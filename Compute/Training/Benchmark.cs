@@ -13,8 +13,42 @@ public sealed record BenchmarkResult(ModelKind Model, int Steps, string Device, 
     public double Overhead => TrainerMsPerStep / BareMsPerStep;
 }
 
+/// <summary>The style explorer's redraw time: median and 95th percentile over <paramref name="Redraws"/> redraws.</summary>
+public sealed record RedrawTiming(int Redraws, string Device, double MedianMs, double P95Ms);
+
 public static class Benchmark
 {
+    private const int RedrawWarmUp = 10;
+
+    /// <summary>
+    /// The slider's redraw as the web page calls it: ten digits for one z (a fresh one each time), decoded without
+    /// gradients and copied out (<see cref="LabelConditioned.DrawDigits"/>), after a few warm-up calls. The weights
+    /// are a fresh model's: the time does not depend on them. Null for a model without a label-conditioned decoder.
+    /// </summary>
+    public static RedrawTiming? Redraw(TrainingOptions options, Device device, int redraws = 200)
+    {
+        using var model = NewModel(options, device);
+        if (model is not ILabelConditionedModel conditioned)
+            return null;
+        model.eval();
+        var random = new Random(options.Seed);
+        var z = new float[conditioned.ZDim];
+        var times = new List<double>();
+        for (var i = -RedrawWarmUp; i < redraws; i++)
+        {
+            for (var j = 0; j < z.Length; j++)
+                z[j] = (float)(2 * random.NextDouble() - 1);
+            var clock = Stopwatch.StartNew();
+            conditioned.DrawDigits(z);
+            if (i >= 0) times.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        times.Sort();
+        return new RedrawTiming(redraws, device.ToString(), Percentile(times, 0.5), Percentile(times, 0.95));
+    }
+
+    /// <summary>The nearest-rank percentile of sorted values.</summary>
+    private static double Percentile(List<double> sorted, double p) => sorted[(int)Math.Ceiling(p * sorted.Count) - 1];
+
     public static BenchmarkResult TrainingSpeed(TrainingOptions options, TrainingData data, CancellationToken cancellationToken = default)
     {
         var runDir = Directory.CreateTempSubdirectory("webgen-bench-").FullName;
@@ -34,14 +68,14 @@ public static class Benchmark
         }
     }
 
-    // The irreducible work: one fixed binarised batch, the loss, backward and the Adam step.
+    // The irreducible work: one fixed batch as the trainer prepares it (binarised for MNIST), the loss, backward and
+    // the Adam step.
     private static void BareLoop(TrainingOptions options, TrainingData data, CancellationToken cancellationToken)
     {
         using var model = NewModel(options, data.Images.device);
         using var optimizer = optim.Adam(model.parameters(), lr: options.LearningRate);
         using var scope = NewDisposeScope();
-        var batch = new Batch(bernoulli(data.Images.narrow(0, 0, options.BatchSize)), data.Labels.narrow(0, 0, options.BatchSize),
-            data.LabelledImages is null ? null : bernoulli(data.LabelledImages), data.LabelledLabels);
+        var batch = Trainer.NextBatch(model, data, arange(options.BatchSize, device: data.Images.device));
         for (var step = 0; step < options.Iterations; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();

@@ -42,7 +42,7 @@ public static class Experiment
         var clock = Stopwatch.StartNew();
         var checkpoint = Trainer.Train(model, data, options, runDir, progress, cancellationToken, resume, preview);
         var seconds = clock.Elapsed.TotalSeconds;
-        var msPerStep = 1000 * seconds / Math.Max(1, options.Iterations - stepsBefore);
+        var msPerStep = MsPerStep(seconds, options, stepsBefore);
 
         var (metrics, grid) = EvaluateAndDraw(model, mnistDir, runDir, device, cancellationToken);
         return new RunResult(options, metrics, seconds, msPerStep, checkpoint, grid);
@@ -72,12 +72,29 @@ public static class Experiment
             Ssvae ssvae => new RunMetrics(null, Evaluator.ClassificationAccuracy(ssvae, test.Images, test.LabelTensor)),
             _ => throw new NotSupportedException($"{model.GetType().Name} has no MNIST evaluation."),
         };
+        return (metrics, WriteGrid(model, runDir));
+    }
+
+    /// <summary>The model's 10×20 sample grid, in its own image shape, as <see cref="GridFile"/> in the run folder.</summary>
+    internal static string WriteGrid(GenerativeModel model, string runDir)
+    {
         var grid = Path.Combine(runDir, GridFile);
+        File.WriteAllBytes(grid, GridPng(model));
+        return grid;
+    }
+
+    /// <summary>The model's 10×20 sample grid as PNG bytes, drawn without gradients.</summary>
+    public static byte[] GridPng(GenerativeModel model)
+    {
+        var (channels, height, width) = model.ImageShape;
         using (no_grad())
         using (var samples = model.SampleGrid())
-            File.WriteAllBytes(grid, SampleGrid.RenderPng(samples, rows: 10, cols: 20));
-        return (metrics, grid);
+            return SampleGrid.RenderPng(samples, rows: 10, cols: 20, height, width, channels);
     }
+
+    /// <summary>Milliseconds per step of the steps this call trained (a resumed run trained only the rest).</summary>
+    internal static double MsPerStep(double seconds, TrainingOptions options, int stepsBefore) =>
+        1000 * seconds / Math.Max(1, options.Iterations - stepsBefore);
 
     private static EvaluationResult EvaluateSubset(LatentVariableModel model, MnistSplit test, CancellationToken cancellationToken)
     {

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using TorchSharp;
 using WebGen.Compute.Checkpoints;
-using WebGen.Compute.Images;
 using WebGen.Compute.Models;
 using WebGen.Shared;
 using static TorchSharp.torch;
@@ -10,7 +9,7 @@ namespace WebGen.Compute.Training;
 
 /// <summary>
 /// What the trainer draws from: all images (count, x_dim) with one-hot labels (count, 10), and for the SSVAE the
-/// labelled set, all on the training device.
+/// labelled set, all on the training device. Images are floats in [0, 1], or bytes that each batch divides by 255.
 /// </summary>
 public sealed record TrainingData(Tensor Images, Tensor Labels, Tensor? LabelledImages = null, Tensor? LabelledLabels = null);
 
@@ -97,9 +96,7 @@ public static class Trainer
         using var rng = torch.random.get_rng_state();
         try
         {
-            using var _ = no_grad();
-            using var samples = model.SampleGrid();
-            return SampleGrid.RenderPng(samples, rows: 10, cols: 20);
+            return Experiment.GridPng(model);
         }
         finally
         {
@@ -107,9 +104,11 @@ public static class Trainer
         }
     }
 
-    private static Batch NextBatch(GenerativeModel model, TrainingData data, Tensor rows)
+    internal static Batch NextBatch(GenerativeModel model, TrainingData data, Tensor rows)
     {
         var x = data.Images.index_select(0, rows);
+        if (x.dtype == ScalarType.Byte) // images kept as bytes (SVHN) become byte/255 one batch at a time
+            x = x.to(ScalarType.Float32).div_(255f);
         var y = data.Labels.index_select(0, rows);
         var labelledX = data.LabelledImages;
         if (model.BinarisesInputs)

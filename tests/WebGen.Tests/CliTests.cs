@@ -89,4 +89,75 @@ public class CliTests
             Directory.Delete(output, recursive: true);
         }
     }
+    [Fact]
+    public void DataSvhn_WithoutFrom_SaysWhereToGetEachMissingSplit()
+    {
+        var data = Directory.CreateTempSubdirectory("webgen-cli-").FullName;
+        try
+        {
+            var (exitCode, stdout, _) = Run("data", "svhn", "--data", data);
+            Assert.Equal(0, exitCode);
+            foreach (var split in new[] { "train", "test", "extra" })
+                Assert.Contains($"{split}_32x32.mat", stdout);
+            Assert.Contains("missing", stdout);
+            Assert.Contains("./webgen data svhn --from http://ufldl.stanford.edu/housenumbers/extra_32x32.mat", stdout);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void DataSvhn_FromALocalFile_ImportsItAndPrintsCountAndDigits()
+    {
+        var data = Directory.CreateTempSubdirectory("webgen-cli-").FullName;
+        try
+        {
+            var (exitCode, stdout, stderr) = Run("data", "svhn", "--from", SvhnTests.Fixture("compressed.mat"), "--data", data);
+            Assert.True(exitCode == 0, stderr);
+            Assert.Contains("12 images; digits 0–9: 2, 1, 1, 2, 1, 1, 1, 1, 1, 1", stdout);
+            Assert.True(File.Exists(Path.Combine(data, "svhn", "compressed.mat")));
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void DataSvhn_OfficialNameWithAnotherMd5_IsRefusedAndNotKept()
+    {
+        var data = Directory.CreateTempSubdirectory("webgen-cli-").FullName;
+        try
+        {
+            var impostor = Path.Combine(data, "train_32x32.mat");
+            File.Copy(SvhnTests.Fixture("plain.mat"), impostor);
+            var (exitCode, _, stderr) = Run("data", "svhn", "--from", impostor, "--data", data);
+            Assert.Equal(2, exitCode);
+            Assert.Contains("is not the published e26dedcc434d2e4c54c9b2d4a06d8373 of train_32x32.mat; refused", stderr);
+            Assert.False(Directory.Exists(Path.Combine(data, "svhn")) && Directory.EnumerateFiles(Path.Combine(data, "svhn")).Any());
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void TrainFsvae_WithoutSvhn_ExitsWith2AndSaysHowToImportIt()
+    {
+        var data = Directory.CreateTempSubdirectory("webgen-cli-").FullName;
+        try
+        {
+            var (exitCode, _, stderr) = Run("train", "fsvae", "--iterations", "1", "--data", data);
+            Assert.Equal(2, exitCode);
+            Assert.StartsWith("webgen train: ", stderr);
+            Assert.Contains("./webgen data svhn --from http://ufldl.stanford.edu/housenumbers/extra_32x32.mat", stderr);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
 }
