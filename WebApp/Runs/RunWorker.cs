@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using WebGen.Compute.Training;
 using WebGen.Shared;
@@ -44,11 +44,21 @@ public sealed class RunWorker(RunService runs, IOptions<WebGenOptions> options, 
         var settings = options.Value;
         var folder = settings.RunFolder(id);
         var trainingOptions = started.Options with { CheckpointEvery = Math.Min(started.Options.CheckpointEvery, settings.CheckpointEvery) };
-        var progress = new ThrottledProgress(p => _ = runs.RecordProgressAsync(id, p));
+        var progress = new ProgressRelay(async p =>
+        {
+            try
+            {
+                await runs.RecordProgressAsync(id, p);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Run {Id}: progress at step {Step} was not stored", id, p.Step); // training goes on
+            }
+        });
         var preview = new SamplePreview(settings.PreviewEvery, (step, png) =>
         {
             WritePreview(folder, png);
-            _ = runs.UpdateAsync(id, r => { r.PreviewStep = step; return r.Status == RunStatus.Running; });
+            _ = Task.Run(() => runs.UpdateAsync(id, r => { r.PreviewStep = step; return r.Status == RunStatus.Running; }));
         });
         try
         {
@@ -61,6 +71,7 @@ public sealed class RunWorker(RunService runs, IOptions<WebGenOptions> options, 
                     : Experiment.TrainAndEvaluate(trainingOptions, Path.Combine(settings.DataFolder, "mnist"), folder,
                         progress, cancel.Token, resume: true, preview),
                 cancel.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            await progress.FlushAsync(); // the last step is stored before the run is marked completed
             await runs.UpdateAsync(id, r =>
             {
                 (r.Status, r.FinishedUtc) = (RunStatus.Completed, DateTime.UtcNow);
@@ -89,6 +100,7 @@ public sealed class RunWorker(RunService runs, IOptions<WebGenOptions> options, 
         }
         finally
         {
+            await progress.FlushAsync();
             runs.StopTracking(id);
         }
     }
@@ -101,19 +113,32 @@ public sealed class RunWorker(RunService runs, IOptions<WebGenOptions> options, 
         File.Move(path + ".partial", path, overwrite: true); // a browser never reads half a PNG
     }
 
-    /// <summary>Passes on at most one report per <see cref="ProgressInterval"/>, and always the last step.</summary>
-    private sealed class ThrottledProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    /// <summary>
+    /// Takes reports on the training thread without ever blocking it (the store and the pushes happen on the thread
+    /// pool), and passes on at most one per <see cref="ProgressInterval"/>: the newest, so the last step always arrives.
+    /// </summary>
+    private sealed class ProgressRelay : IProgress<TrainingProgress>
     {
-        private readonly Stopwatch sinceLast = Stopwatch.StartNew();
-        private bool any;
+        private readonly Channel<TrainingProgress> latest =
+            Channel.CreateBounded<TrainingProgress>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
+        private readonly Task relaying;
 
-        public void Report(TrainingProgress value)
+        public ProgressRelay(Func<TrainingProgress, Task> report) => relaying = Task.Run(async () =>
         {
-            if (any && sinceLast.Elapsed < ProgressInterval && value.Step < value.TotalSteps)
-                return;
-            any = true;
-            sinceLast.Restart();
-            report(value);
+            await foreach (var value in latest.Reader.ReadAllAsync())
+            {
+                await report(value);
+                await Task.Delay(ProgressInterval);
+            }
+        });
+
+        public void Report(TrainingProgress value) => latest.Writer.TryWrite(value);
+
+        /// <summary>Stops taking reports and waits until the newest one is passed on.</summary>
+        public Task FlushAsync()
+        {
+            latest.Writer.TryComplete();
+            return relaying;
         }
     }
 }

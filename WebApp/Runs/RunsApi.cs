@@ -51,29 +51,36 @@ public static class RunsApi
     /// <summary>Registers the run store (SQLite or PostgreSQL, connection string "Runs"), the queue worker and the hub.</summary>
     public static WebApplicationBuilder AddRuns(this WebApplicationBuilder builder)
     {
-        var connection = builder.Configuration.GetConnectionString("Runs");
-        var database = builder.Configuration[$"{WebGenOptions.Section}:{nameof(WebGenOptions.Database)}"] ?? "sqlite";
-        switch (database.ToLowerInvariant())
-        {
-            case "sqlite":
-                var sqlite = new SqliteConnectionStringBuilder(connection ?? "Data Source=../runs/webgen.db");
-                sqlite.DataSource = Path.GetFullPath(sqlite.DataSource, builder.Environment.ContentRootPath);
-                Directory.CreateDirectory(Path.GetDirectoryName(sqlite.DataSource)!);
-                builder.Services.AddDbContextFactory<RunsDb>(o => o.UseSqlite(sqlite.ToString()));
-                break;
-            case "postgres":
-                if (string.IsNullOrWhiteSpace(connection))
-                    throw new InvalidOperationException("WebGen:Database is postgres but ConnectionStrings:Runs is empty; give it e.g. \"Host=db;Database=webgen;Username=webgen;Password=…\".");
-                builder.Services.AddDbContextFactory<RunsDb>(o => o.UseNpgsql(connection));
-                break;
-            default:
-                throw new InvalidOperationException($"WebGen:Database {database}: accepted values are sqlite, postgres.");
-        }
+        // Read when the first context is made, not now: configuration added later (tests, hosting) must count.
+        builder.Services.AddDbContextFactory<RunsDb>((services, options) =>
+            UseDatabase(options, services.GetRequiredService<IConfiguration>(), services.GetRequiredService<IHostEnvironment>().ContentRootPath));
         builder.Services.AddSingleton<RunService>();
         builder.Services.AddHostedService<RunWorker>();
         builder.Services.ConfigureHttpJsonOptions(o => Configure(o.SerializerOptions));
         builder.Services.AddSignalR().AddJsonProtocol(o => Configure(o.PayloadSerializerOptions));
         return builder;
+    }
+
+    private static void UseDatabase(DbContextOptionsBuilder options, IConfiguration configuration, string contentRoot)
+    {
+        var connection = configuration.GetConnectionString("Runs");
+        var database = configuration[$"{WebGenOptions.Section}:{nameof(WebGenOptions.Database)}"] ?? "sqlite";
+        switch (database.ToLowerInvariant())
+        {
+            case "sqlite":
+                var sqlite = new SqliteConnectionStringBuilder(connection ?? "Data Source=../runs/webgen.db");
+                sqlite.DataSource = Path.GetFullPath(sqlite.DataSource, contentRoot);
+                Directory.CreateDirectory(Path.GetDirectoryName(sqlite.DataSource)!);
+                options.UseSqlite(sqlite.ToString());
+                break;
+            case "postgres":
+                if (string.IsNullOrWhiteSpace(connection))
+                    throw new InvalidOperationException("WebGen:Database is postgres but ConnectionStrings:Runs is empty; give it e.g. \"Host=db;Database=webgen;Username=webgen;Password=…\".");
+                options.UseNpgsql(connection);
+                break;
+            default:
+                throw new InvalidOperationException($"WebGen:Database {database}: accepted values are sqlite, postgres.");
+        }
     }
 
     /// <summary>Models by name ("vae"), and the NaN a single run's standard error may hold.</summary>

@@ -97,6 +97,7 @@ public sealed class RunsTests(WebGenFactory factory) : IClassFixture<WebGenFacto
         try
         {
             Assert.Equal([4, 5, 6], runs.Select(r => r.Options.Seed));
+            Assert.True(File.Exists(factory.DatabasePath), "the runs went to another database than the test's own");
             Assert.Single(runs.Select(r => r.Group).Distinct());
         }
         finally

@@ -27,12 +27,15 @@ public sealed class WebGenFactory : WebApplicationFactory<Program>
         // Added after appsettings.json, so these win over the app's defaults.
         builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["ConnectionStrings:Runs"] = $"Data Source={Path.Combine(folder, "runs.db")};Pooling=False",
+            ["ConnectionStrings:Runs"] = $"Data Source={DatabasePath};Pooling=False",
             ["WebGen:RunsFolder"] = Path.Combine(folder, "runs"),
             ["WebGen:DataFolder"] = DataFolder(),
             ["WebGen:PreviewEvery"] = "100",
         }.Concat(settings)));
     }
+
+    /// <summary>The SQLite file this app stores its runs in (inside its own folder, never the developer's database).</summary>
+    public string DatabasePath => Path.Combine(folder, "runs.db");
 
     /// <summary>A SignalR client of the runs hub, talking to the in-memory server.</summary>
     public HubConnection RunsHub() =>

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Training throughput of a web run watched by two browsers, against the same run from the command line, on this
+# machine, alternating CLI / web so that both see the same conditions. Called by `./webgen bench web`.
+#   usage: web-throughput.sh CLI_DLL WEBAPP_DLL DATA_DIR [ITERATIONS] [ROUNDS]   (WEBGEN_BENCH_BROWSERS=2 watchers)
+set -euo pipefail
+cli=$1 webapp=$2 data=$3 iterations=${4:-3000} rounds=${5:-2} watchers=${WEBGEN_BENCH_BROWSERS:-2}
+port=${WEBGEN_BENCH_PORT:-5187}
+base="http://127.0.0.1:$port"
+work=$(mktemp -d)
+server="" browsers=()
+cleanup() {
+  for pid in "${browsers[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -n "$server" ] && kill "$server" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+say() { printf '[bench web] %s\n' "$*" >&2; }
+number() { sed -nE "s/.*\"$1\": ?([0-9.eE+-]+).*/\1/p" | head -n 1; } # number KEY < JSON
+
+say "starting the web app on $base (database and runs in $work)"
+(cd "$(dirname "${BASH_SOURCE[0]}")/../../WebApp" && exec dotnet "$webapp" --urls "$base" --WebGen:DataFolder "$data" \
+  --WebGen:RunsFolder "$work/runs" --ConnectionStrings:Runs "Data Source=$work/web.db" ${WEBGEN_BENCH_SERVER_ARGS:-} >"$work/server.log" 2>&1) &
+server=$!
+for _ in $(seq 1 120); do curl -fsS "$base/healthz" >/dev/null 2>&1 && break; sleep 0.5; done
+curl -fsS "$base/healthz" >/dev/null || { cat "$work/server.log" >&2; say "the web app did not start"; exit 1; }
+
+cli_run() { # prints ms/step of a CLI run
+  dotnet "$cli" train vae --iterations "$iterations" --device cpu --data "$data" --out "$work/cli" --json 2>/dev/null \
+    | tail -n 1 | number ms_per_step
+}
+
+web_run() { # prints ms/step of a web run while two headless Chromium pages watch it
+  local id state step sps i
+  id=$(curl -fsS -H 'Content-Type: application/json' -d "{\"model\":\"vae\",\"iterations\":$iterations,\"device\":\"cpu\"}" \
+    "$base/api/runs" | sed -nE 's/^\[\{"id":"([^"]+)".*/\1/p')
+  [ -n "$id" ] || { say "could not create a web run"; exit 1; }
+  for i in $(seq 1 "$watchers"); do
+    # At the lowest priority they stand for browsers on other machines; WEBGEN_BENCH_BROWSER_NICE=0 shares the cores.
+    nice -n "${WEBGEN_BENCH_BROWSER_NICE:-19}" chromium --headless=new --no-sandbox --disable-gpu --remote-debugging-port=0 --user-data-dir="$work/browser-$i" \
+      "$base/runs/$id" >/dev/null 2>&1 &
+    browsers+=($!)
+  done
+  while :; do
+    state=$(curl -fsS "$base/api/runs/$id")
+    step=$(number step <<<"$state")
+    case "$state" in *'"status":"failed"'*) say "web run failed: $state"; exit 1 ;; esac
+    [ "${step:-0}" = "$iterations" ] && break
+    sleep 0.5
+  done
+  sps=$(number stepsPerSecond <<<"$state")
+  curl -fsS -X POST "$base/api/runs/$id/cancel" >/dev/null || true # skip its evaluation: only training is timed
+  for pid in "${browsers[@]}"; do kill "$pid" 2>/dev/null || true; done
+  browsers=()
+  awk -v s="$sps" 'BEGIN { printf "%.3f\n", 1000 / s }'
+}
+
+cli_times=() web_times=()
+for round in $(seq 1 "$rounds"); do
+  say "round $round/$rounds: CLI run of $iterations VAE steps"
+  cli_times+=("$(cli_run)")
+  say "round $round/$rounds: web run of $iterations VAE steps, $watchers browsers watching"
+  web_times+=("$(web_run)")
+  say "round $round/$rounds: CLI ${cli_times[-1]} ms/step, web ${web_times[-1]} ms/step"
+done
+mean() { printf '%s\n' "$@" | awk '{ s += $1 } END { printf "%.3f", s / NR }'; }
+cli_mean=$(mean "${cli_times[@]}") web_mean=$(mean "${web_times[@]}")
+ratio=$(awk -v w="$web_mean" -v c="$cli_mean" 'BEGIN { printf "%.4f", w / c }')
+printf 'VAE training, %s steps x %s rounds: CLI %s ms/step, web with %s browsers watching %s ms/step, ratio %s (%+.1f %%)\n' \
+  "$iterations" "$rounds" "$cli_mean" "$watchers" "$web_mean" "$ratio" "$(awk -v r="$ratio" 'BEGIN { print 100 * (r - 1) }')"
+printf '{"iterations": %s, "rounds": %s, "browsers": %s, "cli_ms_per_step": [%s], "web_ms_per_step": [%s], "cli_mean": %s, "web_mean": %s, "ratio": %s}\n' \
+  "$iterations" "$rounds" "$watchers" "$(IFS=,; echo "${cli_times[*]}")" "$(IFS=,; echo "${web_times[*]}")" "$cli_mean" "$web_mean" "$ratio"
