@@ -1,4 +1,5 @@
 using TorchSharp;
+using WebGen.Compute.Images;
 using static TorchSharp.torch;
 
 namespace WebGen.Compute.Models;
@@ -29,18 +30,19 @@ public static class LabelConditioned
 {
     public const int Digits = 10;
 
-    /// <summary>The slider's redraw: ten digits for one style z (z_dim values), no gradients → [digit, channel, row, column] in [0, 1].</summary>
-    public static float[,,,] DrawDigits(this ILabelConditionedModel model, ReadOnlySpan<float> z)
+    /// <summary>
+    /// The style explorer's picture: the ten digits of one style z side by side, as PNG bytes, each pixel drawn
+    /// <paramref name="scale"/>×<paramref name="scale"/>; no gradients.
+    /// </summary>
+    public static byte[] DrawDigitsPng(this ILabelConditionedModel model, ReadOnlySpan<float> z, int scale = 3)
     {
         if (z.Length != model.ZDim)
             throw new ArgumentException($"z has {z.Length} values; this model's latent has {model.ZDim}.", nameof(z));
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var flat = model.DecodeDigits(tensor(z.ToArray()).unsqueeze(0)).cpu().data<float>().ToArray();
+        var images = model.DecodeDigits(tensor(z.ToArray()).unsqueeze(0)).reshape(Digits, -1);
         var (channels, height, width) = model.ImageShape;
-        var images = new float[Digits, channels, height, width];
-        Buffer.BlockCopy(flat, 0, images, 0, flat.Length * sizeof(float));
-        return images;
+        return SampleGrid.RenderPng(images, rows: 1, cols: Digits, height, width, channels, scale);
     }
 
     /// <summary>The style of one image (channels·height·width values in [0, 1], channel-first) showing <paramref name="digit"/>.</summary>

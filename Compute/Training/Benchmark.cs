@@ -22,7 +22,8 @@ public static class Benchmark
 
     /// <summary>
     /// The slider's redraw as the web page calls it: ten digits for one z (a fresh one each time), decoded without
-    /// gradients and copied out (<see cref="LabelConditioned.DrawDigits"/>), after a few warm-up calls. The weights
+    /// gradients and encoded as the PNG the page shows (<see cref="LabelConditioned.DrawDigitsPng"/>), after a few
+    /// warm-up calls. The weights
     /// are a fresh model's: the time does not depend on them. Null for a model without a label-conditioned decoder.
     /// </summary>
     public static RedrawTiming? Redraw(TrainingOptions options, Device device, int redraws = 200)
@@ -39,7 +40,7 @@ public static class Benchmark
             for (var j = 0; j < z.Length; j++)
                 z[j] = (float)(2 * random.NextDouble() - 1);
             var clock = Stopwatch.StartNew();
-            conditioned.DrawDigits(z);
+            conditioned.DrawDigitsPng(z);
             if (i >= 0) times.Add(clock.Elapsed.TotalMilliseconds);
         }
         times.Sort();

@@ -60,6 +60,13 @@ public sealed class RunWorker(RunService runs, IOptions<WebGenOptions> options, 
             WritePreview(folder, png);
             _ = Task.Run(() => runs.UpdateAsync(id, r => { r.PreviewStep = step; return r.Status == RunStatus.Running; }));
         });
+        // The last progress is stored, and the run stops being cancellable, before its final state is told to anyone.
+        async Task FinishAsync(Func<RunEntity, bool> change)
+        {
+            await progress.FlushAsync();
+            runs.StopTracking(id);
+            await runs.UpdateAsync(id, change, CancellationToken.None);
+        }
         try
         {
             logger.LogInformation("Run {Id}: training {Model} for {Iterations} steps (from step {Step})",
@@ -71,14 +78,13 @@ public sealed class RunWorker(RunService runs, IOptions<WebGenOptions> options, 
                     : Experiment.TrainAndEvaluate(trainingOptions, Path.Combine(settings.DataFolder, "mnist"), folder,
                         progress, cancel.Token, resume: true, preview),
                 cancel.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-            await progress.FlushAsync(); // the last step is stored before the run is marked completed
-            await runs.UpdateAsync(id, r =>
+            await FinishAsync(r =>
             {
                 (r.Status, r.FinishedUtc) = (RunStatus.Completed, DateTime.UtcNow);
                 (r.Step, r.MetricsJson, r.Checkpoint, r.Grid) =
                     (r.Options.Iterations, RunEntity.Serialize(result.Metrics), result.Checkpoint, result.Grid);
                 return true;
-            }, CancellationToken.None);
+            });
             logger.LogInformation("Run {Id}: completed", id);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -87,12 +93,12 @@ public sealed class RunWorker(RunService runs, IOptions<WebGenOptions> options, 
         }
         catch (OperationCanceledException)
         {
-            await runs.UpdateAsync(id, r => { (r.Status, r.FinishedUtc) = (RunStatus.Cancelled, DateTime.UtcNow); return true; });
+            await FinishAsync(r => { (r.Status, r.FinishedUtc) = (RunStatus.Cancelled, DateTime.UtcNow); return true; });
         }
         catch (Exception e)
         {
             logger.LogError(e, "Run {Id} failed", id);
-            await runs.UpdateAsync(id, r =>
+            await FinishAsync(r =>
             {
                 (r.Status, r.FinishedUtc, r.Error) = (RunStatus.Failed, DateTime.UtcNow, e.Message);
                 return true;

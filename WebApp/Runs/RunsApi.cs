@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -15,10 +17,11 @@ public static class RunsApi
     public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/runs");
-        api.MapPost("/", async (TrainingOptions? options, int? replicates, RunService runs, CancellationToken cancellationToken) =>
+        api.MapPost("/", async (HttpRequest request, int? replicates, RunService runs, IOptions<JsonOptions> json, CancellationToken cancellationToken) =>
         {
+            var (options, problem) = await ReadOptionsAsync(request, json.Value.SerializerOptions, cancellationToken);
             if (options is null)
-                return Results.Problem("The body must be a JSON object of training options, e.g. {\"model\": \"vae\", \"iterations\": 20000}.", statusCode: 400);
+                return Results.Problem(problem, statusCode: 400);
             var (created, errors) = await runs.CreateAsync(options, replicates ?? 1, cancellationToken);
             return errors.Count > 0
                 ? Results.ValidationProblem(new Dictionary<string, string[]> { ["options"] = [.. errors] })
@@ -46,6 +49,44 @@ public static class RunsApi
         api.MapGet("/{id:guid}/preview.png", (Guid id, IOptions<WebGenOptions> settings) =>
             Artifact(Path.Combine(settings.Value.RunFolder(id), RunWorker.PreviewFile), "image/png", null, id, "preview grid"));
         return app;
+    }
+
+    private const string BodyExample = "The body must be a JSON object of training options, e.g. {\"model\": \"ssvae\", \"iterations\": 2000}.";
+
+    /// <summary>
+    /// A run's options from a request body: the model's homework settings (<see cref="TrainingOptions.For"/>) with the
+    /// body's fields in their place, so {"model": "ssvae"} means z = 64 and 30,000 steps, as in the course.
+    /// </summary>
+    private static async Task<(TrainingOptions? Options, string? Problem)> ReadOptionsAsync(
+        HttpRequest request, JsonSerializerOptions json, CancellationToken cancellationToken)
+    {
+        JsonObject? body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync<JsonObject>(request.Body, json, cancellationToken);
+        }
+        catch (JsonException e)
+        {
+            return (null, $"The body is not valid JSON ({e.Message}). {BodyExample}");
+        }
+        if (body is null)
+            return (null, BodyExample);
+        var modelName = body.FirstOrDefault(p => p.Key.Equals("model", StringComparison.OrdinalIgnoreCase)).Value;
+        var model = ModelKind.Vae;
+        if (modelName is not null && !(modelName.GetValueKind() == JsonValueKind.String
+                && Enum.TryParse(modelName.GetValue<string>(), ignoreCase: true, out model) && Enum.IsDefined(model)))
+            return (null, $"model {(modelName.GetValueKind() == JsonValueKind.String ? modelName.GetValue<string>() : modelName.ToJsonString())}: accepted values are vae, gmvae, ssvae, fsvae.");
+        var merged = JsonSerializer.SerializeToNode(TrainingOptions.For(model), json)!.AsObject();
+        foreach (var (key, value) in body)
+            merged[merged.FirstOrDefault(p => p.Key.Equals(key, StringComparison.OrdinalIgnoreCase)).Key ?? key] = value?.DeepClone();
+        try
+        {
+            return (merged.Deserialize<TrainingOptions>(json), null);
+        }
+        catch (JsonException e)
+        {
+            return (null, $"{e.Path?.TrimStart('$', '.')}: {e.Message.Split(" Path:")[0]} {BodyExample}");
+        }
     }
 
     /// <summary>Registers the run store (SQLite or PostgreSQL, connection string "Runs"), the queue worker and the hub.</summary>

@@ -100,33 +100,39 @@ public sealed class FsvaeTests : IDisposable
     }
 
     [Fact]
-    public void DrawDigits_GivesTenColourImagesInUnitInterval_ForOneZ()
+    public void DrawDigitsPng_ShowsTenDifferentColourDigitsSideBySide_ForOneZ()
     {
         manual_seed(4);
         using var model = new Fsvae();
-        var images = model.DrawDigits([.. Enumerable.Range(0, 10).Select(i => i * 0.3f - 1.5f)]);
-        Assert.Equal(new[] { 10, 3, 32, 32 }, Enumerable.Range(0, 4).Select(images.GetLength));
-        Assert.All(images.Cast<float>(), v => Assert.InRange(v, 0f, 1f));
-        var (zero, nine) = (Enumerable.Range(0, 3072).Select(i => images[0, i / 1024, i / 32 % 32, i % 32]),
-                            Enumerable.Range(0, 3072).Select(i => images[9, i / 1024, i / 32 % 32, i % 32]));
-        Assert.NotEqual(zero, nine); // ten digits, not one image ten times
+        float[] z = [.. Enumerable.Range(0, 10).Select(i => i * 0.3f - 1.5f)];
+        using (no_grad())
+        using (var decoded = model.DecodeDigits(tensor(z).unsqueeze(0)))
+        {
+            Assert.Equal([10L, 1, 3072], decoded.shape);
+            Assert.InRange(decoded.min().item<float>(), 0f, 1f);
+            Assert.InRange(decoded.max().item<float>(), 0f, 1f);
+        }
+        using var strip = SKBitmap.Decode(model.DrawDigitsPng(z, scale: 3));
+        Assert.Equal((10 * 32 * 3, 32 * 3), (strip.Width, strip.Height));
+        var tile = (int digit) => Enumerable.Range(0, 96 * 96).Select(i => strip.GetPixel(digit * 96 + i % 96, i / 96)).ToList();
+        Assert.NotEqual(tile(0), tile(9)); // ten digits, not one image ten times
     }
 
     [Fact]
-    public void DrawDigits_ForTheSsvae_GivesTenGreyImages()
+    public void DrawDigitsPng_ForTheSsvae_GivesTenGreyDigits()
     {
         manual_seed(4);
         using var model = new Ssvae();
-        var images = model.DrawDigits(new float[64]);
-        Assert.Equal(new[] { 10, 1, 28, 28 }, Enumerable.Range(0, 4).Select(images.GetLength));
-        Assert.All(images.Cast<float>(), v => Assert.InRange(v, 0f, 1f));
+        using var strip = SKBitmap.Decode(model.DrawDigitsPng(new float[64], scale: 1));
+        Assert.Equal((10 * 28, 28), (strip.Width, strip.Height));
+        Assert.All(Enumerable.Range(0, 280 * 28).Select(i => strip.GetPixel(i % 280, i / 280)), c => Assert.True(c.Red == c.Green && c.Green == c.Blue));
     }
 
     [Fact]
-    public void DrawDigits_WrongLatentLength_SaysWhatTheModelTakes()
+    public void DrawDigitsPng_WrongLatentLength_SaysWhatTheModelTakes()
     {
         using var model = new Ssvae();
-        var error = Assert.Throws<ArgumentException>(() => model.DrawDigits(new float[10]));
+        var error = Assert.Throws<ArgumentException>(() => model.DrawDigitsPng(new float[10]));
         Assert.StartsWith("z has 10 values; this model's latent has 64.", error.Message);
     }
 

@@ -1,4 +1,6 @@
+using System.Net.Http.Json;
 using Microsoft.Playwright;
+using WebGen.Shared;
 
 namespace WebGen.WebApp.Tests;
 
@@ -46,8 +48,12 @@ public sealed class BrowserTests : IAsyncLifetime
         var iterations = page.Locator("[data-testid=iterations] input, input[data-testid=iterations]");
         await Assertions.Expect(iterations).ToHaveValueAsync("2000");
         await iterations.FillAsync("600"); // a short run keeps the suite fast; the form takes any valid count
+        await Assertions.Expect(iterations).ToHaveValueAsync("600");
+        await Assertions.Expect(page.GetByTestId("submit")).ToBeEnabledAsync();
         await page.GetByTestId("submit").ClickAsync();
-        await page.WaitForURLAsync("**/runs/*-*");
+        // Blazor navigates within the page (no load event): wait for the run page itself.
+        await Assertions.Expect(page.GetByTestId("step")).ToBeVisibleAsync(new() { Timeout = 120_000 });
+        Assert.Matches("/runs/[0-9a-f-]{36}$", page.Url);
 
         // The progress bar moves: several step counts are seen while it trains, then the final grid appears.
         var step = page.GetByTestId("step");
@@ -70,5 +76,34 @@ public sealed class BrowserTests : IAsyncLifetime
         await Assertions.Expect(page.GetByTestId("iwae")).ToContainTextAsync("1000");
         if (Environment.GetEnvironmentVariable("WEBGEN_SCREENSHOTS") is { Length: > 0 } folder)
             await page.ScreenshotAsync(new() { Path = Path.Combine(folder, "run-page.png"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task TheStyleSlider_RedrawsTheTenDigitsWhenItMoves()
+    {
+        // The quick path a lecturer takes: a short SSVAE run, then the explorer.
+        using var client = app.CreateClient();
+        var created = await client.PostAsJsonAsync("/api/runs", new { model = "ssvae", iterations = 100, device = "cpu" }, app.Json);
+        var id = (await created.Content.ReadFromJsonAsync<RunState[]>(app.Json))![0].Id;
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8)))
+            while ((await client.GetFromJsonAsync<RunState>($"/api/runs/{id}", app.Json, timeout.Token))!.Status != RunStatus.Completed)
+                await Task.Delay(250, timeout.Token);
+
+        var page = await browser!.NewPageAsync(new() { BaseURL = app.ClientOptions.BaseAddress.ToString() });
+        await page.GotoAsync($"/styles?run={id}");
+        await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1);
+        var digits = page.GetByTestId("digits");
+        await Assertions.Expect(digits).ToHaveAttributeAsync("src", new System.Text.RegularExpressions.Regex("^data:image/png;base64,"));
+        var before = await digits.GetAttributeAsync("src");
+
+        var slider = page.Locator("input[type=range]").First;
+        await slider.FocusAsync();
+        for (var i = 0; i < 20; i++)
+            await page.Keyboard.PressAsync("ArrowRight"); // one step of 0.05 each, as a keyboard user drags it
+        await Assertions.Expect(digits).Not.ToHaveAttributeAsync("src", before!);
+        // The browser decodes it: ten 28-pixel digits, drawn 3× larger.
+        await Assertions.Expect(digits).ToHaveJSPropertyAsync("naturalWidth", 10 * 28 * 3);
+        if (Environment.GetEnvironmentVariable("WEBGEN_SCREENSHOTS") is { Length: > 0 } folder)
+            await page.ScreenshotAsync(new() { Path = Path.Combine(folder, "styles.png"), FullPage = true });
     }
 }

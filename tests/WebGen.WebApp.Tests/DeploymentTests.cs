@@ -5,13 +5,6 @@ namespace WebGen.WebApp.Tests;
 /// <summary>Docker is not available here: the stack's files are checked for the structure a deployment relies on.</summary>
 public sealed class DeploymentTests
 {
-    private static string Repository()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "WebGen.sln"))) return dir.FullName;
-        throw new InvalidOperationException("WebGen.sln not found above the test binaries.");
-    }
-
     private static YamlMappingNode Map(YamlNode node, string key) => (YamlMappingNode)((YamlMappingNode)node)[key];
 
     private static string Scalar(YamlNode node, string key) => ((YamlScalarNode)((YamlMappingNode)node)[key]).Value!;
@@ -20,7 +13,7 @@ public sealed class DeploymentTests
     public void Compose_ReservesAGpuMountsAVolumeAndChecksHealth()
     {
         var yaml = new YamlStream();
-        yaml.Load(new StringReader(File.ReadAllText(Path.Combine(Repository(), "compose.yaml"))));
+        yaml.Load(new StringReader(File.ReadAllText(Path.Combine(WebGenFactory.RepositoryRoot(), "compose.yaml"))));
         var root = yaml.Documents[0].RootNode;
         var app = Map(Map(root, "services"), "webapp");
 
@@ -38,7 +31,7 @@ public sealed class DeploymentTests
         Assert.Contains("8080:8080", ((YamlSequenceNode)app["ports"]).Select(p => ((YamlScalarNode)p).Value));
 
         // The Dockerfile keeps data, runs and the database under the volume's mount point, and serves on the mapped port.
-        var dockerfile = File.ReadAllText(Path.Combine(Repository(), "Dockerfile"));
+        var dockerfile = File.ReadAllText(Path.Combine(WebGenFactory.RepositoryRoot(), "Dockerfile"));
         foreach (var setting in new[] { "WebGen__DataFolder", "WebGen__RunsFolder", "ConnectionStrings__Runs" })
             Assert.Matches($@"{setting}=""?[^\n]*{target}", dockerfile);
         Assert.Contains("ASPNETCORE_URLS=http://+:8080", dockerfile);

@@ -145,6 +145,26 @@ public sealed class RunsTests(WebGenFactory factory) : IClassFixture<WebGenFacto
     }
 
     [Fact]
+    public async Task MissingFields_TakeTheModelsHomeworkSettings_AndBadBodiesSayWhatIsWrong()
+    {
+        using var client = factory.CreateClient();
+        var run = await CreateAsync(client, new { model = "ssvae", iterations = 1_000_000, device = "cpu" });
+        await client.PostAsync($"/api/runs/{run.Id}/cancel", null);
+        Assert.Equal(TrainingOptions.For(ModelKind.Ssvae) with { Iterations = 1_000_000, Device = "cpu" }, run.Options);
+
+        async Task<string> Rejected(string body)
+        {
+            var response = await client.PostAsync("/api/runs", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            return await response.Content.ReadAsStringAsync();
+        }
+        Assert.Contains("model xyz: accepted values are vae, gmvae, ssvae, fsvae.", await Rejected("{\"model\": \"xyz\"}"));
+        Assert.Contains("The body is not valid JSON", await Rejected("{\"model\": "));
+        Assert.Contains("iterations:", await Rejected("{\"model\": \"vae\", \"iterations\": \"many\"}"));
+        Assert.Contains("The body must be a JSON object", await Rejected("null"));
+    }
+
+    [Fact]
     public async Task UnknownRun_Is404ForTheApiAndNullForTheHub()
     {
         using var client = factory.CreateClient();

@@ -65,12 +65,14 @@ public sealed class WebGenFactory : WebApplicationFactory<Program>
             Directory.Delete(folder, recursive: true);
     }
 
-    private static string DataFolder()
+    private static string DataFolder() =>
+        Environment.GetEnvironmentVariable("WEBGEN_DATA") is { Length: > 0 } data ? data : Path.Combine(RepositoryRoot(), "data");
+
+    /// <summary>The checkout the tests run from: the folder of WebGen.sln above the test binaries.</summary>
+    public static string RepositoryRoot()
     {
-        if (Environment.GetEnvironmentVariable("WEBGEN_DATA") is { Length: > 0 } data)
-            return data;
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "WebGen.sln"))) return Path.Combine(dir.FullName, "data");
+            if (File.Exists(Path.Combine(dir.FullName, "WebGen.sln"))) return dir.FullName;
         throw new InvalidOperationException("WebGen.sln not found above the test binaries.");
     }
 }
