@@ -27,6 +27,9 @@ public sealed record RunState(
     int PreviewStep = 0)
 {
     public bool IsFinished => Status is RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled;
+
+    /// <summary>Steps trained so far: all of them once completed, else the latest progress.</summary>
+    public int StepsDone => Status == RunStatus.Completed ? Options.Iterations : Progress?.Step ?? 0;
 }
 
 /// <summary>One point of a run's metric history: the loss terms at a step, as the charts and CSV export show them.</summary>
