@@ -86,18 +86,31 @@ public sealed class RunService(IDbContextFactory<RunsDb> dbFactory, IHubContext<
     /// <summary>Cancels a queued or running run; false when there is no such run or it has already finished.</summary>
     public async Task<bool> CancelAsync(Guid id, CancellationToken cancellationToken = default)
     {
-        if (running.TryGetValue(id, out var source))
-        {
-            await source.CancelAsync();
+        if (await CancelTrackedAsync(id))
             return true;
-        }
         var state = await UpdateAsync(id, r =>
         {
             if (r.Status != RunStatus.Queued) return false;
             (r.Status, r.FinishedUtc) = (RunStatus.Cancelled, DateTime.UtcNow);
             return true;
         }, cancellationToken);
-        return state is not null;
+        // Not queued any more: the worker may have taken it up since the first look.
+        return state is not null || await CancelTrackedAsync(id);
+    }
+
+    private async Task<bool> CancelTrackedAsync(Guid id)
+    {
+        if (!running.TryGetValue(id, out var source))
+            return false;
+        try
+        {
+            await source.CancelAsync();
+            return true;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false; // it finished meanwhile
+        }
     }
 
     internal CancellationTokenSource StartTracking(Guid id, CancellationToken stopping)

@@ -31,6 +31,8 @@ public sealed class RunWorker(RunService runs, IOptions<WebGenOptions> options, 
 
     private async Task RunAsync(Guid id, CancellationToken stoppingToken)
     {
+        // Tracked before it is marked running, so a cancel never finds it running but not cancellable.
+        using var cancel = runs.StartTracking(id, stoppingToken);
         var started = await runs.UpdateAsync(id, r =>
         {
             if (r.Status != RunStatus.Queued) return false; // cancelled while waiting
@@ -38,9 +40,11 @@ public sealed class RunWorker(RunService runs, IOptions<WebGenOptions> options, 
             return true;
         }, stoppingToken);
         if (started is null)
+        {
+            runs.StopTracking(id);
             return;
+        }
 
-        using var cancel = runs.StartTracking(id, stoppingToken);
         var settings = options.Value;
         var folder = settings.RunFolder(id);
         var trainingOptions = started.Options with { CheckpointEvery = Math.Min(started.Options.CheckpointEvery, settings.CheckpointEvery) };

@@ -9,7 +9,7 @@ namespace WebGen.WebApp.Tests;
 /// <summary>Runs through the JSON API and the hub, as a script or a second browser would use them.</summary>
 public sealed class RunsTests(WebGenFactory factory) : IClassFixture<WebGenFactory>
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
 
     private async Task<RunState> CreateAsync(HttpClient client, object options)
     {
@@ -102,12 +102,32 @@ public sealed class RunsTests(WebGenFactory factory) : IClassFixture<WebGenFacto
         }
         finally
         {
-            foreach (var run in runs)
-                await client.PostAsync($"/api/runs/{run.Id}/cancel", null);
+            foreach (var run in runs) // a run still queued or just taken up by the worker: both are cancellable
+                Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync($"/api/runs/{run.Id}/cancel", null)).StatusCode);
         }
         var tooMany = await client.PostAsJsonAsync("/api/runs?replicates=11", new { model = "vae" }, factory.Json);
         Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
         Assert.Contains("replicates 11: accepted values are 1 to 10.", await tooMany.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Cancel_RightAfterCreating_AlwaysStopsTheRun()
+    {
+        // Cancels land at every moment of the worker taking a run up: queued, being marked running, training.
+        using var client = factory.CreateClient();
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var run = await CreateAsync(client, new { model = "vae", iterations = 1_000_000, device = "cpu" });
+            if (attempt % 3 > 0)
+                await Task.Delay(attempt * 3);
+            var cancel = await client.PostAsync($"/api/runs/{run.Id}/cancel", null);
+            Assert.True(cancel.StatusCode == HttpStatusCode.Accepted, $"attempt {attempt}: {await cancel.Content.ReadAsStringAsync()}");
+            using var timeout = new CancellationTokenSource(Patience);
+            RunState? state;
+            while (!(state = await client.GetFromJsonAsync<RunState>($"/api/runs/{run.Id}", factory.Json, timeout.Token))!.IsFinished)
+                await Task.Delay(20, timeout.Token);
+            Assert.Equal(RunStatus.Cancelled, state.Status);
+        }
     }
 
     [Fact]
@@ -149,7 +169,7 @@ public sealed class RunsTests(WebGenFactory factory) : IClassFixture<WebGenFacto
     {
         using var client = factory.CreateClient();
         var run = await CreateAsync(client, new { model = "ssvae", iterations = 1_000_000, device = "cpu" });
-        await client.PostAsync($"/api/runs/{run.Id}/cancel", null);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync($"/api/runs/{run.Id}/cancel", null)).StatusCode);
         Assert.Equal(TrainingOptions.For(ModelKind.Ssvae) with { Iterations = 1_000_000, Device = "cpu" }, run.Options);
 
         async Task<string> Rejected(string body)
