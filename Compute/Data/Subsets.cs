@@ -3,6 +3,10 @@ namespace WebGen.Compute.Data;
 /// <summary>The reference codebase's hand-picked index tables (protocol.md): positions among images of each digit.</summary>
 public static class Subsets
 {
+    /// <summary>Rows of the first <paramref name="perDigit"/> images of each digit 0–9, in file order, digit-major.</summary>
+    public static long[] FirstOfEachDigit(IReadOnlyList<long> labels, int perDigit) =>
+        [.. Enumerable.Range(0, 10).SelectMany(d => Enumerable.Range(0, labels.Count).Where(i => labels[i] == d).Take(perDigit).Select(i => (long)i))];
+
     /// <summary>Test subset for NELBO and IWAE: 10 per digit (digit 5 lists 128 twice, so 99 distinct images).</summary>
     public static readonly int[][] TestIdx =
     [

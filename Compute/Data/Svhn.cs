@@ -21,8 +21,7 @@ public sealed class SvhnSplit(Tensor pixels, long[] labels) : IDisposable
     public Tensor OneHotLabels() => nn.functional.one_hot(tensor(Labels), 10).to(ScalarType.Float32);
 
     /// <summary>Rows of the first <paramref name="perDigit"/> images of each digit in file order, digit by digit.</summary>
-    public long[] FirstOfEachDigit(int perDigit) =>
-        [.. Enumerable.Range(0, 10).SelectMany(d => Enumerable.Range(0, Count).Where(i => Labels[i] == d).Take(perDigit).Select(i => (long)i))];
+    public long[] FirstOfEachDigit(int perDigit) => Subsets.FirstOfEachDigit(Labels, perDigit);
 
     public void Dispose() => Pixels.Dispose();
 }

@@ -57,6 +57,16 @@ public sealed class StyleModel : IDisposable
             return conditioned.FindStyle(pixels, digit);
     }
 
+    /// <summary>The style of an uploaded picture showing <paramref name="digit"/>, and the picture as the model reads it (PNG).</summary>
+    public (float[] Style, byte[] Seen) StyleOfPicture(byte[] file, int digit)
+    {
+        var (channels, height, width) = conditioned.ImageShape;
+        var pixels = ImageInput.Read(file, channels, height, width);
+        using var scope = NewDisposeScope();
+        var seen = SampleGrid.RenderPng(tensor(pixels).unsqueeze(0), rows: 1, cols: 1, height, width, channels, scale: 2);
+        return (StyleOf(pixels, digit), seen);
+    }
+
     /// <summary>
     /// The first test image of each digit from the model's data set (MNIST test for the SSVAE, SVHN test for the FSVAE),
     /// or none when that split is not in <paramref name="dataFolder"/>.
@@ -65,30 +75,68 @@ public sealed class StyleModel : IDisposable
     {
         using var scope = NewDisposeScope();
         var (channels, height, width) = conditioned.ImageShape;
-        Tensor images;
-        long[] labels;
-        if (Options.Model == ModelKind.Fsvae)
-        {
-            var testFile = Path.Combine(dataFolder, "svhn", Svhn.TestFile);
-            if (!File.Exists(testFile)) return [];
-            using var test = Svhn.Load(testFile);
-            var rows = test.FirstOfEachDigit(1);
-            (images, labels) = (test.Images(rows), [.. rows.Select(r => test.Labels[r])]);
-        }
-        else
-        {
-            var mnist = Path.Combine(dataFolder, "mnist");
-            if (!File.Exists(Path.Combine(mnist, Mnist.FileNames[2]))) return [];
-            using var test = Mnist.LoadTest(mnist, CPU);
-            var rows = Enumerable.Range(0, LabelConditioned.Digits).Select(d => (long)Array.IndexOf(test.Labels, d)).ToArray();
-            (images, labels) = (test.Images.index_select(0, tensor(rows)), [.. rows.Select(r => test.Labels[r])]);
-        }
+        if (LoadImages(dataFolder, training: false, perDigit: 1) is not ({ } images, { } labels))
+            return [];
         return [.. Enumerable.Range(0, (int)images.shape[0]).Select(i =>
         {
             var image = images[i];
             return new StyleExample((int)labels[i], image.data<float>().ToArray(),
                 SampleGrid.RenderPng(image.unsqueeze(0), rows: 1, cols: 1, height, width, channels, scale: 2));
         })];
+    }
+
+    /// <summary>
+    /// The explorer's sliders: every dimension of a small z; for a larger one (the SSVAE's 64) the top principal
+    /// directions of the styles q(z | x, y) gives <paramref name="perDigit"/> images of each digit of the data set —
+    /// MNIST training images, or SVHN test images (the training splits are large) — else its first dimensions.
+    /// </summary>
+    public StyleAxes Axes(string dataFolder, int sliders = 10, int perDigit = 200)
+    {
+        using var scope = NewDisposeScope();
+        if (ZDim <= sliders || EncodedStyles(dataFolder, perDigit) is not { } styles)
+            return StyleAxes.Dimensions(ZDim, sliders);
+        var source = Options.Model == ModelKind.Fsvae ? $"{styles.shape[0]:N0} SVHN test images" : $"{styles.shape[0]:N0} MNIST training images";
+        return StyleAxes.Principal(styles, sliders, $"the styles of {source}");
+    }
+
+    /// <summary>The means of q(z | x, y) of the images <see cref="LoadImages"/> gives, (n, z_dim) on the CPU.</summary>
+    private Tensor? EncodedStyles(string dataFolder, int perDigit)
+    {
+        using var scope = NewDisposeScope();
+        if (LoadImages(dataFolder, training: Options.Model != ModelKind.Fsvae, perDigit) is not ({ } images, { } labels))
+            return null;
+        using var noGrad = no_grad();
+        var styles = Enumerable.Range(0, LabelConditioned.Digits)
+            .Select(d => (Digit: d, Rows: Enumerable.Range(0, labels.Length).Where(i => labels[i] == d).Select(i => (long)i).ToArray()))
+            .Where(g => g.Rows.Length > 0)
+            .Select(g =>
+            {
+                lock (gate)
+                    return conditioned.EncodeStyle(images.index_select(0, tensor(g.Rows)), g.Digit).cpu();
+            })
+            .ToList();
+        return cat(styles, 0).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Up to <paramref name="perDigit"/> images of each digit, in file order, from the model's data set: MNIST training
+    /// or test images, SVHN test images; null when that file is not in <paramref name="dataFolder"/>.
+    /// </summary>
+    private (Tensor Images, long[] Labels)? LoadImages(string dataFolder, bool training, int perDigit)
+    {
+        if (Options.Model == ModelKind.Fsvae)
+        {
+            var testFile = Path.Combine(dataFolder, "svhn", Svhn.TestFile);
+            if (!File.Exists(testFile)) return null;
+            using var test = Svhn.Load(testFile);
+            var rows = test.FirstOfEachDigit(perDigit);
+            return (test.Images(rows), [.. rows.Select(r => test.Labels[r])]);
+        }
+        var mnist = Path.Combine(dataFolder, "mnist");
+        if (!File.Exists(Path.Combine(mnist, Mnist.FileNames[training ? 0 : 2]))) return null;
+        using var split = training ? Mnist.LoadTrain(mnist, CPU) : Mnist.LoadTest(mnist, CPU);
+        var picked = Subsets.FirstOfEachDigit(split.Labels, perDigit);
+        return (split.Images.index_select(0, tensor(picked)), [.. picked.Select(r => split.Labels[r])]);
     }
 
     public void Dispose() => model.Dispose();

@@ -6,6 +6,9 @@ using WebGen.WebApp.Runs;
 
 namespace WebGen.WebApp.Styles;
 
+/// <summary>A model open in the style explorer, with its example images and its sliders' directions.</summary>
+public sealed record OpenStyles(StyleModel Model, IReadOnlyList<StyleExample> Examples, StyleAxes Axes);
+
 /// <summary>
 /// Opens trained SSVAE and FSVAE runs for the style explorer and keeps the few most recently used in memory, so that
 /// every browser exploring the same run shares one loaded model.
@@ -15,7 +18,7 @@ public sealed class StyleExplorer(RunService runs, IOptions<WebGenOptions> optio
     /// <summary>How many models stay loaded at once (each is a few megabytes of weights).</summary>
     public const int Kept = 4;
 
-    private readonly ConcurrentDictionary<Guid, Lazy<(StyleModel Model, IReadOnlyList<StyleExample> Examples)>> open = new();
+    private readonly ConcurrentDictionary<Guid, Lazy<OpenStyles>> open = new();
     private readonly ConcurrentQueue<Guid> order = new();
 
     public static bool CanExplore(RunState run) =>
@@ -25,8 +28,8 @@ public sealed class StyleExplorer(RunService runs, IOptions<WebGenOptions> optio
     public async Task<IReadOnlyList<RunState>> RunsAsync(CancellationToken cancellationToken = default) =>
         [.. (await runs.ListAsync(cancellationToken)).Where(CanExplore)];
 
-    /// <summary>The model of a completed run and its example images; errors say why a run cannot be explored.</summary>
-    public async Task<(StyleModel Model, IReadOnlyList<StyleExample> Examples)> OpenAsync(Guid runId, CancellationToken cancellationToken = default)
+    /// <summary>The model of a completed run, its example images and slider directions; errors say why a run cannot be explored.</summary>
+    public async Task<OpenStyles> OpenAsync(Guid runId, CancellationToken cancellationToken = default)
     {
         var run = await runs.GetAsync(runId, cancellationToken) ?? throw new ArgumentException($"There is no run {runId}.");
         if (!CanExplore(run))
@@ -35,7 +38,8 @@ public sealed class StyleExplorer(RunService runs, IOptions<WebGenOptions> optio
         var entry = open.GetOrAdd(runId, _ => new(() =>
         {
             var model = StyleModel.Open(checkpoint!);
-            return (model, model.Examples(options.Value.DataFolder));
+            var data = options.Value.DataFolder;
+            return new OpenStyles(model, model.Examples(data), model.Axes(data));
         }));
         if (!order.Contains(runId))
         {

@@ -25,13 +25,16 @@ public sealed class WebGenFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         // Added after appsettings.json, so these win over the app's defaults.
-        builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var configured = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Runs"] = $"Data Source={DatabasePath};Pooling=False",
             ["WebGen:RunsFolder"] = Path.Combine(folder, "runs"),
             ["WebGen:DataFolder"] = DataFolder(),
             ["WebGen:PreviewEvery"] = "100",
-        }.Concat(settings)));
+        };
+        foreach (var (key, value) in settings)
+            configured[key] = value; // a test's own settings win over these
+        builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(configured));
     }
 
     /// <summary>The SQLite file this app stores its runs in (inside its own folder, never the developer's database).</summary>
