@@ -12,7 +12,7 @@ public enum RunStatus
 /// <summary>
 /// Everything a watcher needs to draw a run: its settings, where it is, and its results once done. Runs created
 /// together as replicates (seeds seed..seed+N−1) share a <see cref="Group"/>. <see cref="PreviewStep"/> is the step
-/// of the newest preview grid (0 before the first).
+/// of the newest preview grid (0 before the first); an SSVAE's <see cref="TestAccuracy"/> is measured at every preview.
 /// </summary>
 public sealed record RunState(
     Guid Id,
@@ -24,13 +24,17 @@ public sealed record RunState(
     string? Error,
     DateTime CreatedUtc,
     DateTime? FinishedUtc,
-    int PreviewStep = 0)
+    int PreviewStep = 0,
+    IReadOnlyList<AccuracyPoint>? TestAccuracy = null)
 {
     public bool IsFinished => Status is RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled;
 
     /// <summary>Steps trained so far: all of them once completed, else the latest progress.</summary>
     public int StepsDone => Status == RunStatus.Completed ? Options.Iterations : Progress?.Step ?? 0;
 }
+
+/// <summary>The classifier's accuracy on the 10,000 MNIST test images at a step of an SSVAE's training.</summary>
+public sealed record AccuracyPoint(int Step, double Accuracy);
 
 /// <summary>One point of a run's metric history: the loss terms at a step, as the charts and CSV export show them.</summary>
 public sealed record MetricPoint(int Step, double Loss, double Kl, double Rec, double StepsPerSecond, DateTime AtUtc);

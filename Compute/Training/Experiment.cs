@@ -38,6 +38,20 @@ public static class Experiment
 
         using var model = ModelFactory.Create(options);
         model.to(device);
+        // A live accuracy curve for the SSVAE: its classifier on all 10,000 test images at every preview.
+        using var test = preview is not null && model is Ssvae ? Mnist.LoadTest(mnistDir, device) : null;
+        if (test is not null && model is Ssvae ssvae)
+        {
+            preview = preview! with
+            {
+                TestAccuracy = () =>
+                {
+                    var accuracy = Evaluator.ClassificationAccuracy(ssvae, test.Images, test.LabelTensor);
+                    ssvae.train(); // the evaluator switched it to eval mode; training goes on
+                    return accuracy;
+                },
+            };
+        }
         var stepsBefore = resume ? Checkpoint.Latest(runDir)?.Step ?? 0 : 0;
         var clock = Stopwatch.StartNew();
         var checkpoint = Trainer.Train(model, data, options, runDir, progress, cancellationToken, resume, preview);

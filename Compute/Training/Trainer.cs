@@ -14,7 +14,14 @@ namespace WebGen.Compute.Training;
 public sealed record TrainingData(Tensor Images, Tensor Labels, Tensor? LabelledImages = null, Tensor? LabelledLabels = null);
 
 /// <summary>A sample grid (PNG) drawn from the model every <paramref name="Every"/> steps while it trains.</summary>
-public sealed record SamplePreview(int Every, Action<int, byte[]> Report);
+public sealed record SamplePreview(int Every, Action<PreviewSnapshot> Report)
+{
+    /// <summary>Set by the experiment for a model judged by its classifier (the SSVAE): its test accuracy now.</summary>
+    public Func<double>? TestAccuracy { get; init; }
+}
+
+/// <summary>What a preview shows: a grid of samples at a step, and the test accuracy there when the model has one.</summary>
+public sealed record PreviewSnapshot(int Step, byte[] Png, double? TestAccuracy);
 
 /// <summary>
 /// The reference training loop: Adam, shuffled mini-batches one step each (epochs repeat until the iteration
@@ -79,7 +86,7 @@ public static class Trainer
                 }
             }
             if (preview is not null && step % preview.Every == 0)
-                preview.Report(step, DrawPreview(model));
+                preview.Report(new PreviewSnapshot(step, DrawPreview(model), preview.TestAccuracy?.Invoke()));
             if (step % options.CheckpointEvery == 0 || step == options.Iterations)
                 checkpoint = Checkpoint.Save(model, optimizer, options, runDir, step);
         }

@@ -59,10 +59,16 @@ public sealed class RunWorker(RunService runs, IOptions<WebGenOptions> options, 
                 logger.LogWarning(e, "Run {Id}: progress at step {Step} was not stored", id, p.Step); // training goes on
             }
         });
-        var preview = new SamplePreview(settings.PreviewEvery, (step, png) =>
+        var preview = new SamplePreview(settings.PreviewEvery, snapshot =>
         {
-            WritePreview(folder, png);
-            _ = Task.Run(() => runs.UpdateAsync(id, r => { r.PreviewStep = step; return r.Status == RunStatus.Running; }));
+            WritePreview(folder, snapshot.Png);
+            _ = Task.Run(() => runs.UpdateAsync(id, r =>
+            {
+                r.PreviewStep = snapshot.Step;
+                if (snapshot.TestAccuracy is { } accuracy)
+                    r.TestAccuracyJson = RunEntity.Serialize(r.TestAccuracy.Where(p => p.Step < snapshot.Step).Append(new(snapshot.Step, accuracy)));
+                return r.Status == RunStatus.Running;
+            }));
         });
         // The last progress is stored, and the run stops being cancellable, before its final state is told to anyone.
         async Task FinishAsync(Func<RunEntity, bool> change)

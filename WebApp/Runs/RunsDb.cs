@@ -17,6 +17,7 @@ public sealed class RunEntity
     public double Rec { get; set; }
     public double StepsPerSecond { get; set; }
     public int PreviewStep { get; set; }
+    public string? TestAccuracyJson { get; set; }
     public string? MetricsJson { get; set; }
     public string? Checkpoint { get; set; }
     public string? Grid { get; set; }
@@ -38,8 +39,13 @@ public sealed class RunEntity
         var options = Options;
         var progress = Step > 0 ? new TrainingProgress(Step, options.Iterations, Loss, Kl, Rec, StepsPerSecond) : null;
         var metrics = MetricsJson is null ? null : JsonSerializer.Deserialize<RunMetrics>(MetricsJson, Json);
-        return new RunState(Id, Group, options, Status, progress, metrics, Error, CreatedUtc, FinishedUtc, PreviewStep);
+        return new RunState(Id, Group, options, Status, progress, metrics, Error, CreatedUtc, FinishedUtc, PreviewStep, TestAccuracy);
     }
+
+    /// <summary>An SSVAE's test accuracy at each preview so far (empty for other models).</summary>
+    [System.ComponentModel.DataAnnotations.Schema.NotMapped]
+    public IReadOnlyList<AccuracyPoint> TestAccuracy =>
+        TestAccuracyJson is null ? [] : JsonSerializer.Deserialize<AccuracyPoint[]>(TestAccuracyJson, Json)!;
 }
 
 /// <summary>One stored point of a run's metric history (a few per second of training at most).</summary>

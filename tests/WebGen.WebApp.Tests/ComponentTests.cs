@@ -107,6 +107,14 @@ public sealed class ComponentTests : IAsyncLifetime
         var done = Render<RunView>(p => p.Add(v => v.State, State(RunStatus.Completed, metrics: new RunMetrics(null, 0.9352), model: ModelKind.Ssvae)));
         Assert.Equal("93.52 %", done.Find("[data-testid=accuracy]").TextContent.Trim());
 
+        var training = Render<RunView>(p => p.Add(v => v.State,
+            State(RunStatus.Running, new TrainingProgress(1500, 30000, 120, 20, 90, 20), model: ModelKind.Ssvae)
+                with { TestAccuracy = [new(500, 0.612), new(1000, 0.7731), new(1500, 0.8025)] }));
+        var curve = training.Find("[data-testid=accuracy-curve]");
+        Assert.Contains("latest 80.25 % at step 1,500", curve.TextContent);
+        Assert.NotEmpty(curve.QuerySelectorAll("svg path"));
+        Assert.Empty(done.FindAll("[data-testid=accuracy-curve]")); // no previews, no curve
+
         var failed = Render<RunView>(p => p.Add(v => v.State, State(RunStatus.Failed) with { Error = "MNIST is missing" }));
         Assert.Equal("MNIST is missing", failed.Find("[data-testid=error]").TextContent.Trim());
         Assert.Equal("failed", failed.Find("[data-testid=status]").TextContent.Trim());

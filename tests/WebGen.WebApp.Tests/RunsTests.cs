@@ -9,7 +9,7 @@ namespace WebGen.WebApp.Tests;
 /// <summary>Runs through the JSON API and the hub, as a script or a second browser would use them.</summary>
 public sealed class RunsTests(WebGenFactory factory) : IClassFixture<WebGenFactory>
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(5);
 
     private async Task<RunState> CreateAsync(HttpClient client, object options)
     {
@@ -85,6 +85,23 @@ public sealed class RunsTests(WebGenFactory factory) : IClassFixture<WebGenFacto
         var checkpoint = await client.GetAsync($"/api/runs/{run.Id}/checkpoint");
         Assert.Equal(HttpStatusCode.OK, checkpoint.StatusCode);
         Assert.Equal("model-00400.pt", checkpoint.Content.Headers.ContentDisposition!.FileName);
+    }
+
+    [Fact]
+    public async Task AnSsvaeRun_MeasuresItsTestAccuracyAtEveryPreview()
+    {
+        using var client = factory.CreateClient();
+        var run = await CreateAsync(client, new { model = "ssvae", iterations = 300, device = "cpu" }); // previews every 100 steps here
+        var (hub, first, updates) = await WatchAsync(run.Id);
+        await using var _ = hub;
+
+        var final = await WaitForAsync(updates, s => s.IsFinished, first: first);
+
+        Assert.Equal(RunStatus.Completed, final.Status);
+        Assert.Equal([100, 200, 300], final.TestAccuracy!.Select(p => p.Step));
+        Assert.All(final.TestAccuracy!, p => Assert.InRange(p.Accuracy, 0.0, 1.0));
+        // The last one is the same classifier the final evaluation judges, on the same 10,000 images.
+        Assert.Equal(final.Metrics!.Accuracy!.Value, final.TestAccuracy![^1].Accuracy, 10);
     }
 
     [Fact]
