@@ -109,7 +109,8 @@ public sealed class ComponentTests : IAsyncLifetime
 
         var training = Render<RunView>(p => p.Add(v => v.State,
             State(RunStatus.Running, new TrainingProgress(1500, 30000, 120, 20, 90, 20), model: ModelKind.Ssvae)
-                with { TestAccuracy = [new(500, 0.612), new(1000, 0.7731), new(1500, 0.8025)] }));
+                with
+            { TestAccuracy = [new(500, 0.612), new(1000, 0.7731), new(1500, 0.8025)] }));
         var curve = training.Find("[data-testid=accuracy-curve]");
         Assert.Contains("latest 80.25 % at step 1,500", curve.TextContent);
         Assert.NotEmpty(curve.QuerySelectorAll("svg path"));
