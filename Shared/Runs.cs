@@ -31,6 +31,9 @@ public sealed record RunState(
 
     /// <summary>Steps trained so far: all of them once completed, else the latest progress.</summary>
     public int StepsDone => Status == RunStatus.Completed ? Options.Iterations : Progress?.Step ?? 0;
+
+    /// <summary>How pages name a run: its model and seed, e.g. "SSVAE · seed 2".</summary>
+    public string Label => $"{Options.Model.ToString().ToUpperInvariant()} · seed {Options.Seed}";
 }
 
 /// <summary>The classifier's accuracy on the 10,000 MNIST test images at a step of an SSVAE's training.</summary>
