@@ -7,23 +7,10 @@ using WebGen.WebApp.Components.Runs;
 namespace WebGen.WebApp.Tests;
 
 /// <summary>The new-run form and the run view, rendered with bUnit from plain states.</summary>
-public sealed class ComponentTests : IAsyncLifetime
+public sealed class ComponentTests : MudComponentTests
 {
-    private readonly BunitContext context = new();
-
-    public ComponentTests()
-    {
-        context.Services.AddMudServices();
-        context.JSInterop.Mode = JSRuntimeMode.Loose;
-    }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    // MudBlazor's services are only asynchronously disposable.
-    public async Task DisposeAsync() => await context.DisposeAsync();
-
     private IRenderedComponent<T> Render<T>(Action<ComponentParameterCollectionBuilder<T>> parameters) where T : Microsoft.AspNetCore.Components.IComponent =>
-        context.Render(parameters);
+        Context.Render(parameters);
 
     private static AngleSharp.Dom.IElement Input(IRenderedComponent<RunForm> form, string testId) =>
         form.Find($"[data-testid={testId}] input, input[data-testid={testId}]");

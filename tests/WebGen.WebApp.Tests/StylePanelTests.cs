@@ -13,16 +13,13 @@ using WebGen.WebApp.Components.Styles;
 namespace WebGen.WebApp.Tests;
 
 /// <summary>The style explorer's panel on a real (untrained) SSVAE checkpoint: every control redraws the ten digits.</summary>
-public sealed class StylePanelTests : IAsyncLifetime
+public sealed class StylePanelTests : MudComponentTests
 {
-    private readonly BunitContext context = new();
     private readonly string folder = Directory.CreateTempSubdirectory("webgen-styles-").FullName;
     private StyleModel? model;
 
-    public Task InitializeAsync()
+    public override Task InitializeAsync()
     {
-        context.Services.AddMudServices();
-        context.JSInterop.Mode = JSRuntimeMode.Loose;
         torch.manual_seed(3);
         using var ssvae = new Ssvae();
         using var optimizer = torch.optim.Adam(ssvae.parameters());
@@ -30,15 +27,15 @@ public sealed class StylePanelTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
-        await context.DisposeAsync();
+        await base.DisposeAsync();
         model?.Dispose();
         Directory.Delete(folder, recursive: true);
     }
 
     private IRenderedComponent<StylePanel> Render(IReadOnlyList<StyleExample>? examples = null, StyleAxes? axes = null) =>
-        context.Render<StylePanel>(p => p
+        Context.Render<StylePanel>(p => p
             .Add(s => s.Model, model!)
             .Add(s => s.Axes, axes ?? StyleAxes.Dimensions(model!.ZDim, 10))
             .Add(s => s.Examples, examples ?? []));
