@@ -12,7 +12,8 @@ public enum RunStatus
 /// <summary>
 /// Everything a watcher needs to draw a run: its settings, where it is, and its results once done. Runs created
 /// together as replicates (seeds seed..seed+N−1) share a <see cref="Group"/>. <see cref="PreviewStep"/> is the step
-/// of the newest preview grid (0 before the first).
+/// of the newest preview grid (0 before the first). In class mode <see cref="OwnerId"/> is the account that queued the
+/// run and <see cref="Owner"/> its name; both are null in single mode.
 /// </summary>
 public sealed record RunState(
     Guid Id,
@@ -24,7 +25,9 @@ public sealed record RunState(
     string? Error,
     DateTime CreatedUtc,
     DateTime? FinishedUtc,
-    int PreviewStep = 0)
+    int PreviewStep = 0,
+    string? OwnerId = null,
+    string? Owner = null)
 {
     public bool IsFinished => Status is RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled;
 
@@ -45,7 +48,10 @@ public interface IRunsClient
 /// <summary>What clients call on the runs hub.</summary>
 public interface IRunsHub
 {
-    /// <summary>Watch a run; returns its current state at once (null for an unknown id).</summary>
+    /// <summary>
+    /// Watch a run; returns its current state at once (null for an unknown id). In class mode a student asking for
+    /// another student's run gets a HubException saying so.
+    /// </summary>
     Task<RunState?> Subscribe(Guid runId);
 
     Task Unsubscribe(Guid runId);
@@ -77,6 +83,11 @@ public static class TrainingOptionsRules
         Check(options.Device is "auto" or "cpu" or "cuda", $"device {options.Device}: accepted values are auto, cpu, cuda.");
         return errors;
     }
+
+    /// <summary>The message for a run longer than a limit set for it (the instructor's, in class mode).</summary>
+    public static string? ValidateIterationLimit(int iterations, int limit) => iterations > limit
+        ? $"iterations {iterations}: accepted values are 1 to {limit} (the instructor's limit per run)."
+        : null;
 
     public static string? ValidateReplicates(int replicates) =>
         replicates is >= 1 and <= MaxReplicates ? null : $"replicates {replicates}: accepted values are 1 to {MaxReplicates}.";

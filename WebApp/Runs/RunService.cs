@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 using WebGen.Shared;
+using WebGen.WebApp.Accounts;
 
 namespace WebGen.WebApp.Runs;
 
@@ -21,11 +22,11 @@ public sealed class RunService(IDbContextFactory<RunsDb> dbFactory, IHubContext<
     public event Action<RunState>? Changed;
 
     /// <summary>
-    /// Queues a run, or <paramref name="replicates"/> runs with seeds seed, seed+1, … as one group; returns the
-    /// validation errors instead when the options are out of range.
+    /// Queues a run for <paramref name="by"/>, or <paramref name="replicates"/> runs with seeds seed, seed+1, … as one
+    /// group; returns the validation errors instead when the options are out of range.
     /// </summary>
     public async Task<(IReadOnlyList<RunState> Runs, IReadOnlyList<string> Errors)> CreateAsync(
-        TrainingOptions options, int replicates = 1, CancellationToken cancellationToken = default)
+        Viewer by, TrainingOptions options, int replicates = 1, CancellationToken cancellationToken = default)
     {
         var errors = TrainingOptionsRules.Validate(options).ToList();
         if (TrainingOptionsRules.ValidateReplicates(replicates) is { } replicateError)
@@ -41,6 +42,8 @@ public sealed class RunService(IDbContextFactory<RunsDb> dbFactory, IHubContext<
             OptionsJson = RunEntity.Serialize(options with { Seed = options.Seed + i, Run = options.Run + i }),
             Status = RunStatus.Queued,
             CreatedUtc = now.AddTicks(i), // keeps replicates in seed order
+            OwnerId = by.UserId,
+            OwnerName = by.Name,
         }).ToList();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         db.Runs.AddRange(entities);
@@ -60,10 +63,14 @@ public sealed class RunService(IDbContextFactory<RunsDb> dbFactory, IHubContext<
         return (await db.Runs.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, cancellationToken))?.ToState();
     }
 
-    public async Task<IReadOnlyList<RunState>> ListAsync(CancellationToken cancellationToken = default)
+    /// <summary>The runs <paramref name="viewer"/> may see, newest first: all of them, or a student's own.</summary>
+    public async Task<IReadOnlyList<RunState>> ListAsync(Viewer viewer, CancellationToken cancellationToken = default)
     {
+        if (!viewer.IsInstructor && viewer.UserId is null)
+            return [];
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var runs = await db.Runs.AsNoTracking().ToListAsync(cancellationToken);
+        var visible = viewer.IsInstructor ? db.Runs : db.Runs.Where(r => r.OwnerId == viewer.UserId);
+        var runs = await visible.AsNoTracking().ToListAsync(cancellationToken);
         return [.. runs.OrderByDescending(r => r.CreatedUtc).Select(r => r.ToState())];
     }
 
@@ -172,8 +179,13 @@ public sealed class RunService(IDbContextFactory<RunsDb> dbFactory, IHubContext<
         await db.Database.EnsureCreatedAsync(cancellationToken);
         try
         {
+            // Reading a row of each table names every column: a table or column an older WebGen did not make fails here.
             await db.Runs.AsNoTracking().Take(1).ToListAsync(cancellationToken);
             await db.MetricPoints.AsNoTracking().Take(1).ToListAsync(cancellationToken);
+            await db.ClassSettings.AsNoTracking().Take(1).ToListAsync(cancellationToken);
+            await db.Invitations.AsNoTracking().Take(1).ToListAsync(cancellationToken);
+            await db.Users.AsNoTracking().Take(1).ToListAsync(cancellationToken);
+            await db.UserRoles.AsNoTracking().Take(1).ToListAsync(cancellationToken);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
         {

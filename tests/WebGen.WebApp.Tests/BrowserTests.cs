@@ -4,38 +4,19 @@ using WebGen.Shared;
 
 namespace WebGen.WebApp.Tests;
 
-/// <summary>
-/// The app in a real browser: Playwright drives Debian's Chromium (installed by <c>./webgen test</c>) against the app
-/// served by Kestrel on a free port.
-/// </summary>
+/// <summary>The app in a real browser (see <see cref="BrowserHost{TApp}"/>).</summary>
 public sealed class BrowserTests : IAsyncLifetime
 {
-    private const string Chromium = "/usr/bin/chromium";
-    private readonly WebGenFactory app = new();
-    private IPlaywright? playwright;
-    private IBrowser? browser;
+    private readonly BrowserHost<WebGenFactory> host = new();
 
-    public async Task InitializeAsync()
-    {
-        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: ./webgen test installs Debian's chromium package");
-        app.UseKestrel(0);
-        app.StartServer();
-        playwright = await Playwright.CreateAsync();
-        Assertions.SetDefaultExpectTimeout(30_000); // two cores, and training beside the browser
-        browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Args = ["--no-sandbox"] });
-    }
+    public Task InitializeAsync() => host.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        if (browser is not null) await browser.DisposeAsync();
-        playwright?.Dispose();
-        await app.DisposeAsync();
-    }
+    public Task DisposeAsync() => host.DisposeAsync();
 
     [Fact]
     public async Task AQuickRun_StartedFromTheForm_ShowsProgressMovingAndThenTheGrid()
     {
-        var page = await browser!.NewPageAsync(new() { BaseURL = app.ClientOptions.BaseAddress.ToString(), ViewportSize = new() { Width = 1280, Height = 1000 } });
+        var page = await host.NewPageAsync();
         await page.GotoAsync("/");
         // Links clicked before the page is live are replayed by Blazor when it connects: wait for it, as a person would.
         await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1);
@@ -82,14 +63,14 @@ public sealed class BrowserTests : IAsyncLifetime
     public async Task TheStyleSlider_RedrawsTheTenDigitsWhenItMoves()
     {
         // The quick path a lecturer takes: a short SSVAE run, then the explorer.
-        using var client = app.CreateClient();
-        var created = await client.PostAsJsonAsync("/api/runs", new { model = "ssvae", iterations = 100, device = "cpu" }, app.Json);
-        var id = (await created.Content.ReadFromJsonAsync<RunState[]>(app.Json))![0].Id;
+        using var client = host.App.CreateClient();
+        var created = await client.PostAsJsonAsync("/api/runs", new { model = "ssvae", iterations = 100, device = "cpu" }, host.App.Json);
+        var id = (await created.Content.ReadFromJsonAsync<RunState[]>(host.App.Json))![0].Id;
         using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8)))
-            while ((await client.GetFromJsonAsync<RunState>($"/api/runs/{id}", app.Json, timeout.Token))!.Status != RunStatus.Completed)
+            while ((await client.GetFromJsonAsync<RunState>($"/api/runs/{id}", host.App.Json, timeout.Token))!.Status != RunStatus.Completed)
                 await Task.Delay(250, timeout.Token);
 
-        var page = await browser!.NewPageAsync(new() { BaseURL = app.ClientOptions.BaseAddress.ToString() });
+        var page = await host.NewPageAsync();
         await page.GotoAsync($"/styles?run={id}");
         await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1);
         var digits = page.GetByTestId("digits");
