@@ -35,6 +35,12 @@ public sealed record RunState(
     public int StepsDone => Status == RunStatus.Completed ? Options.Iterations : Progress?.Step ?? 0;
 }
 
+/// <summary>
+/// A queued run's place in the start order (1 = next) and when it is expected to start (an estimate from the runs'
+/// measured pace). <see cref="Run"/> is null for another student's run: students see only its place in the line.
+/// </summary>
+public sealed record QueuedRunEstimate(int Position, DateTime ExpectedStartUtc, RunState? Run);
+
 /// <summary>One point of a run's metric history: the loss terms at a step, as the charts and CSV export show them.</summary>
 public sealed record MetricPoint(int Step, double Loss, double Kl, double Rec, double StepsPerSecond, DateTime AtUtc);
 

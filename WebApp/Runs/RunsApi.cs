@@ -33,6 +33,9 @@ public static class RunsApi
         api.MapGet("/", async (ClaimsPrincipal user, ClassAccess access, RunService runs, CancellationToken cancellationToken) =>
             await runs.ListAsync(access.ViewerOf(user), cancellationToken));
 
+        app.MapGet("/api/queue", async (ClaimsPrincipal user, ClassAccess access, RunService runs, CancellationToken cancellationToken) =>
+            await runs.QueueAsync(access.ViewerOf(user), cancellationToken)).RequireAuthorization(ClassPolicies.Member);
+
         // Everything about one run: 404 for an unknown run, 403 for a student asking about another student's.
         var run = api.MapGroup("/{id:guid}").AddEndpointFilter(async (context, next) =>
         {

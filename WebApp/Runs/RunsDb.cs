@@ -36,9 +36,11 @@ public sealed class RunEntity
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    public TrainingOptions Options => JsonSerializer.Deserialize<TrainingOptions>(OptionsJson, Json)!;
+    public TrainingOptions Options => Deserialize<TrainingOptions>(OptionsJson);
 
     public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Json);
+
+    public static T Deserialize<T>(string json) => JsonSerializer.Deserialize<T>(json, Json)!;
 
     public RunState ToState()
     {

@@ -31,13 +31,13 @@ public sealed class ClassModeTests(ClassModeFactory app) : IClassFixture<ClassMo
     {
         var (client, _) = app.ClientWithCookies(followRedirects: false);
         using var _client = client;
-        foreach (var page in new[] { "/", "/runs", $"/runs/{Guid.NewGuid()}", "/compare", "/styles", "/class" })
+        foreach (var page in new[] { "/", "/runs", $"/runs/{Guid.NewGuid()}", "/compare", "/styles", "/queue", "/class" })
         {
             var response = await client.GetAsync(page);
             Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
             Assert.StartsWith("/account/login?ReturnUrl=", response.Headers.Location!.PathAndQuery);
         }
-        foreach (var api in new[] { "/api/runs", $"/api/runs/{Guid.NewGuid()}" })
+        foreach (var api in new[] { "/api/runs", $"/api/runs/{Guid.NewGuid()}", "/api/queue" })
         {
             var response = await client.GetAsync(api);
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
@@ -67,7 +67,7 @@ public sealed class ClassModeTests(ClassModeFactory app) : IClassFixture<ClassMo
         using var alice = await NewStudentAsync();
         using var bob = await NewStudentAsync();
         using var instructor = await app.AsInstructorAsync();
-        var run = await CreateAsync(alice, new { model = "vae", iterations = 1_000_000, device = "cpu" });
+        var run = await CreateAsync(alice, new { model = "vae", iterations = 30_000, device = "cpu" });
         Assert.Equal(alice.Email, run.Owner);
         try
         {
@@ -164,6 +164,126 @@ public sealed class ClassModeTests(ClassModeFactory app) : IClassFixture<ClassMo
         finally
         {
             await rules.SaveAsync(open);
+        }
+    }
+
+    private async Task<RunState> StateAsync(Session session, Guid id) =>
+        (await session.Client.GetFromJsonAsync<RunState>($"/api/runs/{id}", app.Json))!;
+
+    private async Task<RunState> WaitForAsync(Session session, Guid id, Func<RunState, bool> done)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        while (true)
+        {
+            var state = await session.Client.GetFromJsonAsync<RunState>($"/api/runs/{id}", app.Json, timeout.Token);
+            if (done(state!)) return state!;
+            await Task.Delay(50, timeout.Token);
+        }
+    }
+
+    /// <summary>Runs the instructor's new limits for one test, then puts the previous ones back.</summary>
+    private async Task<IAsyncDisposable> LimitsAsync(Func<ClassLimits, ClassLimits> change)
+    {
+        var rules = app.Services.GetRequiredService<ClassRules>();
+        var before = rules.Current;
+        Assert.Empty(await rules.SaveAsync(change(before)));
+        return new Restore(() => rules.SaveAsync(before));
+    }
+
+    private sealed class Restore(Func<Task> restore) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await restore();
+    }
+
+    [Fact]
+    public async Task AStudentsRun_IsHeldToTheInstructorsIterationAndQueueLimits_TheInstructorsIsNot()
+    {
+        await using var _ = await LimitsAsync(l => l with { MaxIterationsPerRun = 5000, MaxQueuedPerUser = 2, MaxRunningPerUser = 1 });
+        using var student = await NewStudentAsync();
+        using var instructor = await app.AsInstructorAsync();
+
+        var tooLong = await student.Client.PostAsJsonAsync("/api/runs", new { model = "vae", iterations = 5001, device = "cpu" }, app.Json);
+        Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+        Assert.Contains("iterations 5001: accepted values are 1 to 5000 (the instructor's limit per run).", await tooLong.Content.ReadAsStringAsync());
+        var tooMany = await student.Client.PostAsJsonAsync("/api/runs?replicates=3", new { model = "vae", iterations = 5000, device = "cpu" }, app.Json);
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
+        Assert.Contains("You have 0 runs queued and may have at most 2 queued at once, so 3 more do not fit", await tooMany.Content.ReadAsStringAsync());
+
+        // The instructor's own run is not limited; it holds the only slot, so the student's runs stay queued.
+        var demo = await CreateAsync(instructor, new { model = "vae", iterations = 1_000_000, device = "cpu" });
+        var created = new List<RunState> { demo };
+        try
+        {
+            await WaitForAsync(instructor, demo.Id, s => s.Status == RunStatus.Running);
+            created.Add(await CreateAsync(student, new { model = "vae", iterations = 5000, device = "cpu" }));
+            created.Add(await CreateAsync(student, new { model = "vae", iterations = 5000, device = "cpu" }));
+            var third = await student.Client.PostAsJsonAsync("/api/runs", new { model = "vae", iterations = 100, device = "cpu" }, app.Json);
+            Assert.Equal(HttpStatusCode.BadRequest, third.StatusCode);
+            Assert.Contains("You have 2 runs queued and may have at most 2 queued at once: wait for one to start, or cancel one.", await third.Content.ReadAsStringAsync());
+
+            // Cancelling one makes room.
+            Assert.Equal(HttpStatusCode.Accepted, (await student.Client.PostAsync($"/api/runs/{created[1].Id}/cancel", null)).StatusCode);
+            created.Add(await CreateAsync(student, new { model = "vae", iterations = 100, device = "cpu" }));
+        }
+        finally
+        {
+            foreach (var run in created)
+                await instructor.Client.PostAsync($"/api/runs/{run.Id}/cancel", null);
+        }
+    }
+
+    [Fact]
+    public async Task TheQueue_ServesStudentsRoundRobin_ShowsPositions_AndStartsRunsInThatOrder()
+    {
+        await using var _ = await LimitsAsync(l => l with { MaxQueuedPerUser = 3, MaxRunningPerUser = 1 });
+        using var instructor = await app.AsInstructorAsync();
+        using var a = await NewStudentAsync();
+        using var b = await NewStudentAsync();
+        using var c = await NewStudentAsync();
+        var blocker = await CreateAsync(instructor, new { model = "vae", iterations = 1_000_000, device = "cpu" });
+        var all = new List<RunState> { blocker };
+        try
+        {
+            await WaitForAsync(instructor, blocker.Id, s => s.Status == RunStatus.Running);
+            var response = await a.Client.PostAsJsonAsync("/api/runs?replicates=3", new { model = "vae", iterations = 30_000, device = "cpu" }, app.Json);
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            var aRuns = (await response.Content.ReadFromJsonAsync<RunState[]>(app.Json))!;
+            var bRun = await CreateAsync(b, new { model = "vae", iterations = 30_000, device = "cpu" });
+            var cRun = await CreateAsync(c, new { model = "gmvae", iterations = 30_000, device = "cpu" });
+            all.AddRange([.. aRuns, bRun, cRun]);
+            Guid[] expected = [aRuns[0].Id, bRun.Id, cRun.Id, aRuns[1].Id, aRuns[2].Id];
+
+            // The instructor sees every place with its run and owner; expected starts never go back in time.
+            var queue = (await instructor.Client.GetFromJsonAsync<QueuedRunEstimate[]>("/api/queue", app.Json))!;
+            Assert.Equal(expected, queue.Select(q => q.Run!.Id));
+            Assert.Equal([1, 2, 3, 4, 5], queue.Select(q => q.Position));
+            Assert.Equal(queue.Select(q => q.ExpectedStartUtc).Order(), queue.Select(q => q.ExpectedStartUtc));
+            Assert.True(queue[0].ExpectedStartUtc > DateTime.UtcNow, "the first waits for the blocker's remaining steps");
+            Assert.Equal(a.Email, queue[0].Run!.Owner);
+            // A student sees their own place in full, the others' only as places.
+            var bView = (await b.Client.GetFromJsonAsync<QueuedRunEstimate[]>("/api/queue", app.Json))!;
+            Assert.Equal([1, 2, 3, 4, 5], bView.Select(q => q.Position));
+            Assert.Equal([null, bRun.Id, null, null, null], bView.Select(q => q.Run?.Id));
+            var page = await b.Client.GetStringAsync("/queue");
+            Assert.Contains("another student&#x27;s run", page);
+            Assert.Contains($"/runs/{bRun.Id}", page);
+            Assert.DoesNotContain(aRuns[0].Id.ToString(), page);
+
+            // Each cancel frees the slot for the next run in that order, and only that one.
+            var running = blocker.Id;
+            foreach (var next in expected)
+            {
+                Assert.Equal(HttpStatusCode.Accepted, (await instructor.Client.PostAsync($"/api/runs/{running}/cancel", null)).StatusCode);
+                await WaitForAsync(instructor, next, s => s.Status == RunStatus.Running);
+                foreach (var waiting in expected.SkipWhile(id => id != next).Skip(1))
+                    Assert.Equal(RunStatus.Queued, (await StateAsync(instructor, waiting)).Status);
+                running = next;
+            }
+        }
+        finally
+        {
+            foreach (var run in all)
+                await instructor.Client.PostAsync($"/api/runs/{run.Id}/cancel", null);
         }
     }
 }
