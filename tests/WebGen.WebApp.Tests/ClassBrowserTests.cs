@@ -17,6 +17,7 @@ public sealed class ClassBrowserTests : IAsyncLifetime
         var page = await host.NewPageAsync();
         await page.GotoAsync("/runs");
         await page.WaitForURLAsync("**/account/login?ReturnUrl=%2Fruns");
+        await ScreenshotAsync(page, "login.png");
 
         await SignIn.LogInAsync(page, ClassModeFactory.InstructorEmail, ClassModeFactory.InstructorPassword);
         await Assertions.Expect(page.GetByTestId("user-name")).ToHaveTextAsync($"{ClassModeFactory.InstructorEmail} (instructor)");
@@ -26,10 +27,17 @@ public sealed class ClassBrowserTests : IAsyncLifetime
         await page.GetByTestId("create-invitations").ClickAsync();
         await Assertions.Expect(page.Locator("[data-testid=invitations] code")).ToHaveCountAsync(1);
         await Assertions.Expect(page.Locator("[data-testid=invitations] code")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^[A-Z2-9]{4}-[A-Z2-9]{4}$"));
+        await ScreenshotAsync(page, "class.png");
 
         await page.GetByTestId("sign-out").ClickAsync();
         await page.WaitForURLAsync("**/account/login");
         await page.GotoAsync("/class");
         await page.WaitForURLAsync("**/account/login?ReturnUrl=%2Fclass");
+    }
+
+    private static async Task ScreenshotAsync(IPage page, string name)
+    {
+        if (Environment.GetEnvironmentVariable("WEBGEN_SCREENSHOTS") is { Length: > 0 } folder)
+            await page.ScreenshotAsync(new() { Path = Path.Combine(folder, name), FullPage = true });
     }
 }
