@@ -25,6 +25,8 @@ public sealed class FairQueue
 
     public void Enqueue(QueuedRun run) => queued.Add((run, arrivals++));
 
+    public bool Contains(Guid run) => queued.Exists(q => q.Run.Run == run);
+
     /// <summary>Takes a run out of the queue without serving it (cancelled); false when it is not queued.</summary>
     public bool Remove(Guid run) => queued.RemoveAll(q => q.Run.Run == run) > 0;
 

@@ -11,10 +11,13 @@ public sealed class RunQueue(Func<int> maxRunningPerUser)
     private readonly List<QueuedRun> running = [];
     private TaskCompletionSource changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Queues a run once: a run created while the worker re-queues the store after a restart is offered twice.</summary>
     public void Enqueue(QueuedRun run)
     {
         lock (gate)
         {
+            if (queue.Contains(run.Run) || running.Exists(r => r.Run == run.Run))
+                return;
             queue.Enqueue(run);
             Wake();
         }
