@@ -81,10 +81,12 @@ public sealed class ComponentTests : IAsyncLifetime
         form.Find("[data-testid=submit]").Click();
         Assert.Empty(submitted);
 
+        // MudBlazor may pass the typed value on after the event returns: wait for the form to take it.
         Input(form, "iterations").Input("5000");
-        Assert.DoesNotContain("the instructor's limit", form.Markup);
+        form.WaitForAssertion(() => Assert.DoesNotContain("the instructor's limit", form.Markup));
+        form.WaitForAssertion(() => Assert.False(form.Find("[data-testid=submit]").HasAttribute("disabled")));
         form.Find("[data-testid=submit]").Click();
-        Assert.Single(submitted);
+        form.WaitForAssertion(() => Assert.Single(submitted));
     }
 
     private static RunState State(RunStatus status, TrainingProgress? progress = null, RunMetrics? metrics = null, ModelKind model = ModelKind.Vae) =>
