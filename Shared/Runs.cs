@@ -13,6 +13,8 @@ public enum RunStatus
 /// Everything a watcher needs to draw a run: its settings, where it is, and its results once done. Runs created
 /// together as replicates (seeds seed..seed+N−1) share a <see cref="Group"/>. <see cref="PreviewStep"/> is the step
 /// of the newest preview grid (0 before the first); an SSVAE's <see cref="TestAccuracy"/> is measured at every preview.
+/// In class mode <see cref="OwnerId"/> is the account that queued the run and <see cref="Owner"/> its name; both are
+/// null in single mode.
 /// </summary>
 public sealed record RunState(
     Guid Id,
@@ -25,7 +27,9 @@ public sealed record RunState(
     DateTime CreatedUtc,
     DateTime? FinishedUtc,
     int PreviewStep = 0,
-    IReadOnlyList<AccuracyPoint>? TestAccuracy = null)
+    IReadOnlyList<AccuracyPoint>? TestAccuracy = null,
+    string? OwnerId = null,
+    string? Owner = null)
 {
     public bool IsFinished => Status is RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled;
 
@@ -38,6 +42,12 @@ public sealed record RunState(
 
 /// <summary>The classifier's accuracy on the 10,000 MNIST test images at a step of an SSVAE's training.</summary>
 public sealed record AccuracyPoint(int Step, double Accuracy);
+
+/// <summary>
+/// A queued run's place in the start order (1 = next) and when it is expected to start (an estimate from the runs'
+/// measured pace). <see cref="Run"/> is null for another student's run: students see only its place in the line.
+/// </summary>
+public sealed record QueuedRunEstimate(int Position, DateTime ExpectedStartUtc, RunState? Run);
 
 /// <summary>One point of a run's metric history: the loss terms at a step, as the charts and CSV export show them.</summary>
 public sealed record MetricPoint(int Step, double Loss, double Kl, double Rec, double StepsPerSecond, DateTime AtUtc);
@@ -52,7 +62,10 @@ public interface IRunsClient
 /// <summary>What clients call on the runs hub.</summary>
 public interface IRunsHub
 {
-    /// <summary>Watch a run; returns its current state at once (null for an unknown id).</summary>
+    /// <summary>
+    /// Watch a run; returns its current state at once (null for an unknown id). In class mode a student asking for
+    /// another student's run gets a HubException saying so.
+    /// </summary>
     Task<RunState?> Subscribe(Guid runId);
 
     Task Unsubscribe(Guid runId);
@@ -84,6 +97,11 @@ public static class TrainingOptionsRules
         Check(options.Device is "auto" or "cpu" or "cuda", $"device {options.Device}: accepted values are auto, cpu, cuda.");
         return errors;
     }
+
+    /// <summary>The message for a run longer than a limit set for it (the instructor's, in class mode).</summary>
+    public static string? ValidateIterationLimit(int iterations, int limit) => iterations > limit
+        ? $"iterations {iterations}: accepted values are 1 to {limit} (the instructor's limit per run)."
+        : null;
 
     public static string? ValidateReplicates(int replicates) =>
         replicates is >= 1 and <= MaxReplicates ? null : $"replicates {replicates}: accepted values are 1 to {MaxReplicates}.";

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.FileProviders;
 using MudBlazor.Services;
 using WebGen.WebApp;
+using WebGen.WebApp.Accounts;
 using WebGen.WebApp.Components;
 using WebGen.WebApp.Runs;
 
@@ -14,6 +15,7 @@ builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 builder.Services.AddHealthChecks();
 builder.AddRuns();
+builder.AddAccounts();
 builder.Services.AddSingleton<WebGen.WebApp.Styles.StyleExplorer>();
 
 var app = builder.Build();
@@ -21,6 +23,8 @@ var app = builder.Build();
 if (!app.Environment.IsDevelopment())
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+app.UseAuthentication();
+app.UseAuthorization();
 app.UseAntiforgery();
 
 app.MapStaticAssets();
@@ -31,11 +35,12 @@ app.UseStaticFiles(new StaticFileOptions
         ?? Path.Combine(app.Environment.ContentRootPath, "..", "wwwroot-assets"))),
 });
 app.MapHealthChecks("/healthz");
+app.MapAccounts();
 app.MapRunsApi();
 app.MapHub<RunsHub>(RunsHub.Path);
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
-await app.Services.GetRequiredService<RunService>().CreateStoreAsync();
+await app.Services.PrepareStoreAsync();
 app.Run();
 
 /// <summary>Lets integration tests host the app with <c>WebApplicationFactory&lt;Program&gt;</c>.</summary>

@@ -1,3 +1,5 @@
+using WebGen.WebApp.Accounts;
+
 namespace WebGen.WebApp;
 
 /// <summary>The app's settings, bound from the "WebGen" configuration section (appsettings, environment, flags).</summary>
@@ -16,6 +18,20 @@ public sealed class WebGenOptions
 
     /// <summary>"sqlite" (the embedded default) or "postgres"; either reads the connection string "Runs".</summary>
     public string Database { get; set; } = "sqlite";
+
+    /// <summary>
+    /// "single" (the default): one person on a laptop, no login, every run theirs. "class": accounts with the Student
+    /// and Instructor roles, students see only their own runs, and the queue is shared fairly between them.
+    /// </summary>
+    public string Mode { get; set; } = SingleMode;
+
+    public const string SingleMode = "single";
+    public const string ClassMode = "class";
+
+    public bool IsClassMode => Mode.Equals(ClassMode, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Class mode's settings (section "WebGen:Class").</summary>
+    public ClassOptions Class { get; set; } = new();
 
     /// <summary>How many runs train at once. One per device is the default: two runs on one device only share it.</summary>
     public int MaxConcurrentRuns { get; set; } = 1;

@@ -1,18 +1,34 @@
 using System.Collections.Concurrent;
-using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using WebGen.Shared;
+using WebGen.WebApp.Accounts;
 
 namespace WebGen.WebApp.Runs;
 
-/// <summary>Creating, listing and cancelling runs, and storing what they report; the worker drains the queue this fills.</summary>
-public sealed class RunService(IDbContextFactory<RunsDb> dbFactory, IHubContext<RunsHub, IRunsClient> hub)
+/// <summary>
+/// Creating, listing and cancelling runs, and storing what they report; the worker's slots take runs from the fair
+/// queue this fills. In class mode students' runs are held to the instructor's limits.
+/// </summary>
+public sealed class RunService(
+    IDbContextFactory<RunsDb> dbFactory, IHubContext<RunsHub, IRunsClient> hub, ClassRules rules, IOptions<WebGenOptions> settings)
 {
-    private readonly Channel<Guid> queued = Channel.CreateUnbounded<Guid>();
-    private readonly ConcurrentDictionary<Guid, CancellationTokenSource> running = new();
+    /// <summary>The training speed assumed for a model no run has measured yet (the queue page's estimate only).</summary>
+    public const double AssumedStepsPerSecond = 100;
 
-    internal ChannelReader<Guid> Queued => queued.Reader;
+    private readonly RunQueue queue = QueueFor(rules);
+    private readonly ConcurrentDictionary<Guid, CancellationTokenSource> running = new();
+    private readonly SemaphoreSlim creating = new(1, 1);
+
+    internal RunQueue Queue => queue;
+
+    private static RunQueue QueueFor(ClassRules rules)
+    {
+        var queue = new RunQueue(() => rules.Current.MaxRunningPerUser);
+        rules.Changed += queue.LimitsChanged; // a higher running limit may let a waiting run start
+        return queue;
+    }
 
     /// <summary>
     /// Raised with every change pushed to the hub (throttled the same way): the app's own pages listen here
@@ -21,15 +37,18 @@ public sealed class RunService(IDbContextFactory<RunsDb> dbFactory, IHubContext<
     public event Action<RunState>? Changed;
 
     /// <summary>
-    /// Queues a run, or <paramref name="replicates"/> runs with seeds seed, seed+1, … as one group; returns the
-    /// validation errors instead when the options are out of range.
+    /// Queues a run for <paramref name="by"/>, or <paramref name="replicates"/> runs with seeds seed, seed+1, … as one
+    /// group; returns the validation errors instead when the options are out of range.
     /// </summary>
     public async Task<(IReadOnlyList<RunState> Runs, IReadOnlyList<string> Errors)> CreateAsync(
-        TrainingOptions options, int replicates = 1, CancellationToken cancellationToken = default)
+        Viewer by, TrainingOptions options, int replicates = 1, CancellationToken cancellationToken = default)
     {
         var errors = TrainingOptionsRules.Validate(options).ToList();
         if (TrainingOptionsRules.ValidateReplicates(replicates) is { } replicateError)
             errors.Add(replicateError);
+        var limited = rules.IsClassMode && by.IsLimited;
+        if (limited && rules.Current.ValidateIterations(options.Iterations) is { } tooLong)
+            errors.Add(tooLong);
         if (errors.Count > 0)
             return ([], errors);
         var group = Guid.NewGuid();
@@ -41,14 +60,33 @@ public sealed class RunService(IDbContextFactory<RunsDb> dbFactory, IHubContext<
             OptionsJson = RunEntity.Serialize(options with { Seed = options.Seed + i, Run = options.Run + i }),
             Status = RunStatus.Queued,
             CreatedUtc = now.AddTicks(i), // keeps replicates in seed order
+            OwnerId = by.UserId,
+            OwnerName = by.Name,
         }).ToList();
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        db.Runs.AddRange(entities);
-        await db.SaveChangesAsync(cancellationToken);
+        // One creation at a time: two requests of one student must not both fit under the queued limit.
+        await creating.WaitAsync(cancellationToken);
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            if (limited)
+            {
+                var waiting = await db.Runs.CountAsync(r => r.OwnerId == by.UserId && r.Status == RunStatus.Queued, cancellationToken);
+                var allowed = rules.Current.MaxQueuedPerUser;
+                if (waiting + replicates > allowed)
+                    return ([], [$"You have {waiting} run{(waiting == 1 ? "" : "s")} queued and may have at most {allowed} " +
+                        $"queued at once{(replicates > 1 ? $", so {replicates} more do not fit" : "")}: wait for one to start, or cancel one."]);
+            }
+            db.Runs.AddRange(entities);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        finally
+        {
+            creating.Release();
+        }
         var states = entities.Select(e => e.ToState()).ToList();
         foreach (var state in states)
         {
-            queued.Writer.TryWrite(state.Id);
+            queue.Enqueue(new QueuedRun(state.Id, state.OwnerId ?? "", limited));
             Changed?.Invoke(state);
         }
         return (states, []);
@@ -60,10 +98,14 @@ public sealed class RunService(IDbContextFactory<RunsDb> dbFactory, IHubContext<
         return (await db.Runs.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, cancellationToken))?.ToState();
     }
 
-    public async Task<IReadOnlyList<RunState>> ListAsync(CancellationToken cancellationToken = default)
+    /// <summary>The runs <paramref name="viewer"/> may see, newest first: all of them, or a student's own.</summary>
+    public async Task<IReadOnlyList<RunState>> ListAsync(Viewer viewer, CancellationToken cancellationToken = default)
     {
+        if (!viewer.IsInstructor && viewer.UserId is null)
+            return [];
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var runs = await db.Runs.AsNoTracking().ToListAsync(cancellationToken);
+        var visible = viewer.IsInstructor ? db.Runs : db.Runs.Where(r => r.OwnerId == viewer.UserId);
+        var runs = await visible.AsNoTracking().ToListAsync(cancellationToken);
         return [.. runs.OrderByDescending(r => r.CreatedUtc).Select(r => r.ToState())];
     }
 
@@ -94,8 +136,13 @@ public sealed class RunService(IDbContextFactory<RunsDb> dbFactory, IHubContext<
             (r.Status, r.FinishedUtc) = (RunStatus.Cancelled, DateTime.UtcNow);
             return true;
         }, cancellationToken);
+        if (state is not null)
+        {
+            queue.Remove(id);
+            return true;
+        }
         // Not queued any more: the worker may have taken it up since the first look.
-        return state is not null || await CancelTrackedAsync(id);
+        return await CancelTrackedAsync(id);
     }
 
     private async Task<bool> CancelTrackedAsync(Guid id)
@@ -172,8 +219,13 @@ public sealed class RunService(IDbContextFactory<RunsDb> dbFactory, IHubContext<
         await db.Database.EnsureCreatedAsync(cancellationToken);
         try
         {
+            // Reading a row of each table names every column: a table or column an older WebGen did not make fails here.
             await db.Runs.AsNoTracking().Take(1).ToListAsync(cancellationToken);
             await db.MetricPoints.AsNoTracking().Take(1).ToListAsync(cancellationToken);
+            await db.ClassSettings.AsNoTracking().Take(1).ToListAsync(cancellationToken);
+            await db.Invitations.AsNoTracking().Take(1).ToListAsync(cancellationToken);
+            await db.Users.AsNoTracking().Take(1).ToListAsync(cancellationToken);
+            await db.UserRoles.AsNoTracking().Take(1).ToListAsync(cancellationToken);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
         {
@@ -188,11 +240,60 @@ public sealed class RunService(IDbContextFactory<RunsDb> dbFactory, IHubContext<
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var pending = await db.Runs.Where(r => r.Status == RunStatus.Queued || r.Status == RunStatus.Running).ToListAsync(cancellationToken);
+        var instructors = await InstructorIdsAsync(db, cancellationToken);
         foreach (var run in pending.OrderBy(r => r.CreatedUtc))
         {
             run.Status = RunStatus.Queued;
-            queued.Writer.TryWrite(run.Id);
+            var limited = rules.IsClassMode && run.OwnerId is not null && !instructors.Contains(run.OwnerId);
+            queue.Enqueue(new QueuedRun(run.Id, run.OwnerId ?? "", limited));
         }
         await db.SaveChangesAsync(cancellationToken);
+    }
+
+    private static async Task<HashSet<string>> InstructorIdsAsync(RunsDb db, CancellationToken cancellationToken) =>
+        [.. await db.UserRoles.Where(ur => db.Roles.Any(r => r.Id == ur.RoleId && r.Name == Roles.Instructor))
+            .Select(ur => ur.UserId).ToListAsync(cancellationToken)];
+
+    /// <summary>
+    /// Every queued run with its place in the start order and when it is expected to start, estimated from the running
+    /// runs' measured pace and each queued run's steps at its model's recent pace. A student sees their own runs in
+    /// full and the others' only as places in the line.
+    /// </summary>
+    public async Task<IReadOnlyList<QueuedRunEstimate>> QueueAsync(Viewer viewer, CancellationToken cancellationToken = default)
+    {
+        var (queued, taken) = queue.Snapshot();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var ids = queued.InArrivalOrder.Select(q => q.Run).Concat(taken.Select(t => t.Run)).ToList();
+        var states = (await db.Runs.AsNoTracking().Where(r => ids.Contains(r.Id)).ToListAsync(cancellationToken))
+            .ToDictionary(r => r.Id, r => r.ToState());
+        var pace = await TypicalPaceAsync(db, cancellationToken);
+        double StepsPerSecond(RunState run) =>
+            run.Progress is { StepsPerSecond: > 0 } p ? p.StepsPerSecond : pace.GetValueOrDefault(run.Options.Model, AssumedStepsPerSecond);
+        var runningNow = taken.Where(t => states.ContainsKey(t.Run)).Select(t =>
+        {
+            var run = states[t.Run];
+            return new RunningRun(t.User, t.Limited, TimeSpan.FromSeconds(Math.Max(0, run.Options.Iterations - run.StepsDone) / StepsPerSecond(run)));
+        }).ToList();
+        var plan = QueuePlan.Estimate(queued, runningNow, Math.Max(1, settings.Value.MaxConcurrentRuns),
+            rules.IsClassMode ? rules.Current.MaxRunningPerUser : int.MaxValue,
+            q => states.TryGetValue(q.Run, out var run) ? TimeSpan.FromSeconds(run.Options.Iterations / StepsPerSecond(run)) : TimeSpan.Zero,
+            DateTime.UtcNow);
+        return [.. plan.Where(p => states.ContainsKey(p.Run.Run)).Select(p =>
+        {
+            var run = states[p.Run.Run];
+            return new QueuedRunEstimate(p.Position, p.ExpectedStartUtc, viewer.MaySee(run) ? run : null);
+        })];
+    }
+
+    /// <summary>Each model's mean training pace over its last few completed runs.</summary>
+    private static async Task<Dictionary<ModelKind, double>> TypicalPaceAsync(RunsDb db, CancellationToken cancellationToken)
+    {
+        var recent = await db.Runs.AsNoTracking()
+            .Where(r => r.Status == RunStatus.Completed && r.StepsPerSecond > 0)
+            .OrderByDescending(r => r.FinishedUtc).Take(50)
+            .Select(r => new { r.OptionsJson, r.StepsPerSecond }).ToListAsync(cancellationToken);
+        return recent
+            .GroupBy(r => RunEntity.Deserialize<TrainingOptions>(r.OptionsJson).Model)
+            .ToDictionary(g => g.Key, g => g.Take(5).Average(r => r.StepsPerSecond));
     }
 }

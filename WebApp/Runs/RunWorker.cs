@@ -6,7 +6,8 @@ using WebGen.Shared;
 namespace WebGen.WebApp.Runs;
 
 /// <summary>
-/// Trains queued runs, <see cref="WebGenOptions.MaxConcurrentRuns"/> at a time, each on a dedicated thread; stores
+/// Trains queued runs, <see cref="WebGenOptions.MaxConcurrentRuns"/> at a time in the fair queue's order, each on a
+/// dedicated thread; stores
 /// progress and pushes it to watchers at most a few times a second. A run interrupted by a shutdown or a crash stays
 /// "running" in the store, is queued again at the next start and resumes from its newest checkpoint.
 /// </summary>
@@ -24,8 +25,18 @@ public sealed class RunWorker(RunService runs, IOptions<WebGenOptions> options, 
         var slots = Math.Max(1, options.Value.MaxConcurrentRuns);
         await Task.WhenAll(Enumerable.Range(0, slots).Select(async _ =>
         {
-            await foreach (var id in runs.Queued.ReadAllAsync(stoppingToken))
-                await RunAsync(id, stoppingToken);
+            while (true)
+            {
+                var next = await runs.Queue.TakeAsync(stoppingToken);
+                try
+                {
+                    await RunAsync(next.Run, stoppingToken);
+                }
+                finally
+                {
+                    runs.Queue.Finished(next);
+                }
+            }
         }));
     }
 

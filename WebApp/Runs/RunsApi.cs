@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Claims;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -8,6 +9,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using WebGen.Shared;
+using WebGen.WebApp.Accounts;
 
 namespace WebGen.WebApp.Runs;
 
@@ -16,40 +18,57 @@ public static class RunsApi
 {
     public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/runs");
-        api.MapPost("/", async (HttpRequest request, int? replicates, RunService runs, IOptions<JsonOptions> json, CancellationToken cancellationToken) =>
+        var api = app.MapGroup("/api/runs").RequireAuthorization(ClassPolicies.Member);
+        api.MapPost("/", async (HttpRequest request, int? replicates, ClaimsPrincipal user, ClassAccess access, RunService runs,
+            IOptions<JsonOptions> json, CancellationToken cancellationToken) =>
         {
             var (options, problem) = await ReadOptionsAsync(request, json.Value.SerializerOptions, cancellationToken);
             if (options is null)
                 return Results.Problem(problem, statusCode: 400);
-            var (created, errors) = await runs.CreateAsync(options, replicates ?? 1, cancellationToken);
+            var (created, errors) = await runs.CreateAsync(access.ViewerOf(user), options, replicates ?? 1, cancellationToken);
             return errors.Count > 0
                 ? Results.ValidationProblem(new Dictionary<string, string[]> { ["options"] = [.. errors] })
                 : Results.Created($"/api/runs/{created[0].Id}", created);
         });
-        api.MapGet("/", async (RunService runs, CancellationToken cancellationToken) => await runs.ListAsync(cancellationToken));
-        api.MapGet("/{id:guid}", async (Guid id, RunService runs, CancellationToken cancellationToken) =>
-            await runs.GetAsync(id, cancellationToken) is { } run ? Results.Ok(run) : NotFound(id));
-        api.MapPost("/{id:guid}/cancel", async (Guid id, RunService runs, CancellationToken cancellationToken) =>
+        api.MapGet("/", async (ClaimsPrincipal user, ClassAccess access, RunService runs, CancellationToken cancellationToken) =>
+            await runs.ListAsync(access.ViewerOf(user), cancellationToken));
+
+        app.MapGet("/api/queue", async (ClaimsPrincipal user, ClassAccess access, RunService runs, CancellationToken cancellationToken) =>
+            await runs.QueueAsync(access.ViewerOf(user), cancellationToken)).RequireAuthorization(ClassPolicies.Member);
+
+        // Everything about one run: 404 for an unknown run, 403 for a student asking about another student's.
+        var run = api.MapGroup("/{id:guid}").AddEndpointFilter(async (context, next) =>
+        {
+            var http = context.HttpContext;
+            var id = Guid.Parse((string)http.GetRouteValue("id")!);
+            var state = await http.RequestServices.GetRequiredService<RunService>().GetAsync(id, http.RequestAborted);
+            if (state is null)
+                return NotFound(id);
+            if (!http.RequestServices.GetRequiredService<ClassAccess>().ViewerOf(http.User).MaySee(state))
+                return Results.Problem(Viewer.NotYours(id), statusCode: 403);
+            http.Items[typeof(RunState)] = state;
+            return await next(context);
+        });
+        run.MapGet("/", (HttpContext http) => Results.Ok(Checked(http)));
+        run.MapPost("/cancel", async (Guid id, RunService runs, CancellationToken cancellationToken) =>
             await runs.CancelAsync(id, cancellationToken) ? Results.Accepted($"/api/runs/{id}") : await CannotCancel(id, runs));
-        api.MapGet("/{id:guid}/history", async (Guid id, RunService runs, CancellationToken cancellationToken) =>
-            await runs.GetAsync(id, cancellationToken) is null ? NotFound(id) : Results.Ok(await runs.HistoryAsync(id, cancellationToken)));
-        api.MapGet("/{id:guid}/metrics.json", async (Guid id, RunService runs, CancellationToken cancellationToken) =>
-            await runs.GetAsync(id, cancellationToken) is { } run
-                ? Results.Json(new { run, history = await runs.HistoryAsync(id, cancellationToken) }, contentType: "application/json")
-                : NotFound(id));
-        api.MapGet("/{id:guid}/metrics.csv", async (Guid id, RunService runs, CancellationToken cancellationToken) =>
-            await runs.GetAsync(id, cancellationToken) is null
-                ? NotFound(id)
-                : Results.File(Encoding.UTF8.GetBytes(Csv(await runs.HistoryAsync(id, cancellationToken))), "text/csv", $"run-{id:N}-metrics.csv"));
-        api.MapGet("/{id:guid}/grid.png", async (Guid id, RunService runs, CancellationToken cancellationToken) =>
+        run.MapGet("/history", async (Guid id, RunService runs, CancellationToken cancellationToken) =>
+            Results.Ok(await runs.HistoryAsync(id, cancellationToken)));
+        run.MapGet("/metrics.json", async (Guid id, HttpContext http, RunService runs, CancellationToken cancellationToken) =>
+            Results.Json(new { run = Checked(http), history = await runs.HistoryAsync(id, cancellationToken) }, contentType: "application/json"));
+        run.MapGet("/metrics.csv", async (Guid id, RunService runs, CancellationToken cancellationToken) =>
+            Results.File(Encoding.UTF8.GetBytes(Csv(await runs.HistoryAsync(id, cancellationToken))), "text/csv", $"run-{id:N}-metrics.csv"));
+        run.MapGet("/grid.png", async (Guid id, RunService runs, CancellationToken cancellationToken) =>
             Artifact((await runs.ArtifactsAsync(id, cancellationToken)).Grid, "image/png", $"run-{id:N}-samples.png", id, "sample grid"));
-        api.MapGet("/{id:guid}/checkpoint", async (Guid id, RunService runs, CancellationToken cancellationToken) =>
+        run.MapGet("/checkpoint", async (Guid id, RunService runs, CancellationToken cancellationToken) =>
             Artifact((await runs.ArtifactsAsync(id, cancellationToken)).Checkpoint, "application/octet-stream", null, id, "final checkpoint"));
-        api.MapGet("/{id:guid}/preview.png", (Guid id, IOptions<WebGenOptions> settings) =>
+        run.MapGet("/preview.png", (Guid id, IOptions<WebGenOptions> settings) =>
             Artifact(Path.Combine(settings.Value.RunFolder(id), RunWorker.PreviewFile), "image/png", null, id, "preview grid"));
         return app;
     }
+
+    /// <summary>The run the access filter found and let through.</summary>
+    private static RunState Checked(HttpContext http) => (RunState)http.Items[typeof(RunState)]!;
 
     private const string BodyExample = "The body must be a JSON object of training options, e.g. {\"model\": \"ssvae\", \"iterations\": 2000}.";
 

@@ -1,6 +1,9 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using WebGen.Shared;
+using WebGen.WebApp.Accounts;
 
 namespace WebGen.WebApp.Runs;
 
@@ -25,21 +28,27 @@ public sealed class RunEntity
     public DateTime CreatedUtc { get; set; }
     public DateTime? FinishedUtc { get; set; }
 
+    /// <summary>The account that queued the run (null in single mode), and its name as shown to instructors.</summary>
+    public string? OwnerId { get; set; }
+    public string? OwnerName { get; set; }
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    public TrainingOptions Options => JsonSerializer.Deserialize<TrainingOptions>(OptionsJson, Json)!;
+    public TrainingOptions Options => Deserialize<TrainingOptions>(OptionsJson);
 
     public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Json);
+
+    public static T Deserialize<T>(string json) => JsonSerializer.Deserialize<T>(json, Json)!;
 
     public RunState ToState()
     {
         var options = Options;
         var progress = Step > 0 ? new TrainingProgress(Step, options.Iterations, Loss, Kl, Rec, StepsPerSecond) : null;
         var metrics = MetricsJson is null ? null : JsonSerializer.Deserialize<RunMetrics>(MetricsJson, Json);
-        return new RunState(Id, Group, options, Status, progress, metrics, Error, CreatedUtc, FinishedUtc, PreviewStep, TestAccuracy);
+        return new RunState(Id, Group, options, Status, progress, metrics, Error, CreatedUtc, FinishedUtc, PreviewStep, TestAccuracy, OwnerId, OwnerName);
     }
 
     /// <summary>An SSVAE's test accuracy at each preview so far (empty for other models).</summary>
@@ -63,13 +72,21 @@ public sealed class MetricPointEntity
     public MetricPoint ToPoint() => new(Step, Loss, Kl, Rec, StepsPerSecond, AtUtc);
 }
 
-public sealed class RunsDb(DbContextOptions<RunsDb> options) : DbContext(options)
+/// <summary>Runs, their history, and the class: accounts (Identity's tables), settings and invitation codes.</summary>
+public sealed class RunsDb(DbContextOptions<RunsDb> options) : IdentityDbContext<IdentityUser>(options)
 {
     public DbSet<RunEntity> Runs => Set<RunEntity>();
     public DbSet<MetricPointEntity> MetricPoints => Set<MetricPointEntity>();
+    public DbSet<ClassSettingsEntity> ClassSettings => Set<ClassSettingsEntity>();
+    public DbSet<InvitationEntity> Invitations => Set<InvitationEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        base.OnModelCreating(modelBuilder);
+        modelBuilder.Entity<RunEntity>().HasIndex(r => new { r.OwnerId, r.Status });
+        modelBuilder.Entity<ClassSettingsEntity>().Property(c => c.Id).ValueGeneratedNever();
+        modelBuilder.Entity<ClassSettingsEntity>().Property(c => c.Registration).HasConversion<string>();
+        modelBuilder.Entity<InvitationEntity>().HasKey(i => i.Code);
         modelBuilder.Entity<RunEntity>().Property(r => r.Status).HasConversion<string>();
         modelBuilder.Entity<RunEntity>().HasIndex(r => new { r.Status, r.CreatedUtc });
         modelBuilder.Entity<MetricPointEntity>().HasIndex(p => new { p.RunId, p.Step });

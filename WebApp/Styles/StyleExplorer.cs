@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using WebGen.Compute.Styles;
 using WebGen.Shared;
+using WebGen.WebApp.Accounts;
 using WebGen.WebApp.Runs;
 
 namespace WebGen.WebApp.Styles;
@@ -24,14 +25,16 @@ public sealed class StyleExplorer(RunService runs, IOptions<WebGenOptions> optio
     public static bool CanExplore(RunState run) =>
         run.Status == RunStatus.Completed && run.Options.Model is ModelKind.Ssvae or ModelKind.Fsvae;
 
-    /// <summary>Completed runs whose decoder takes the digit: the ones the explorer can show.</summary>
-    public async Task<IReadOnlyList<RunState>> RunsAsync(CancellationToken cancellationToken = default) =>
-        [.. (await runs.ListAsync(cancellationToken)).Where(CanExplore)];
+    /// <summary>Completed runs whose decoder takes the digit, of those <paramref name="viewer"/> may see.</summary>
+    public async Task<IReadOnlyList<RunState>> RunsAsync(Viewer viewer, CancellationToken cancellationToken = default) =>
+        [.. (await runs.ListAsync(viewer, cancellationToken)).Where(CanExplore)];
 
     /// <summary>The model of a completed run, its example images and slider directions; errors say why a run cannot be explored.</summary>
-    public async Task<OpenStyles> OpenAsync(Guid runId, CancellationToken cancellationToken = default)
+    public async Task<OpenStyles> OpenAsync(Guid runId, Viewer viewer, CancellationToken cancellationToken = default)
     {
         var run = await runs.GetAsync(runId, cancellationToken) ?? throw new ArgumentException($"There is no run {runId}.");
+        if (!viewer.MaySee(run))
+            throw new ArgumentException(Viewer.NotYours(runId));
         if (!CanExplore(run))
             throw new ArgumentException($"Run {runId} is a {run.Status.ToString().ToLowerInvariant()} {run.Options.Model} run; the explorer takes completed SSVAE or FSVAE runs.");
         var (checkpoint, _) = await runs.ArtifactsAsync(runId, cancellationToken);

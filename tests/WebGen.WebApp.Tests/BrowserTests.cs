@@ -1,42 +1,22 @@
 using System.Net.Http.Json;
 using Microsoft.Playwright;
-using TorchSharp;
 using WebGen.Shared;
 
 namespace WebGen.WebApp.Tests;
 
-/// <summary>
-/// The app in a real browser: Playwright drives Debian's Chromium (installed by <c>./webgen test</c>) against the app
-/// served by Kestrel on a free port.
-/// </summary>
+/// <summary>The app in a real browser (see <see cref="BrowserHost{TApp}"/>).</summary>
 public sealed class BrowserTests : IAsyncLifetime
 {
-    private const string Chromium = "/usr/bin/chromium";
-    private readonly WebGenFactory app = new();
-    private IPlaywright? playwright;
-    private IBrowser? browser;
+    private readonly BrowserHost<WebGenFactory> host = new();
 
-    public async Task InitializeAsync()
-    {
-        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: ./webgen test installs Debian's chromium package");
-        app.UseKestrel(0);
-        app.StartServer();
-        playwright = await Playwright.CreateAsync();
-        Assertions.SetDefaultExpectTimeout(30_000); // two cores, and training beside the browser
-        browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Args = ["--no-sandbox"] });
-    }
+    public Task InitializeAsync() => host.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        if (browser is not null) await browser.DisposeAsync();
-        playwright?.Dispose();
-        await app.DisposeAsync();
-    }
+    public Task DisposeAsync() => host.DisposeAsync();
 
     [Fact]
     public async Task AQuickRun_StartedFromTheForm_ShowsProgressMovingAndThenTheGrid()
     {
-        var page = await browser!.NewPageAsync(new() { BaseURL = app.ClientOptions.BaseAddress.ToString(), ViewportSize = new() { Width = 1280, Height = 1000 } });
+        var page = await host.NewPageAsync();
         await page.GotoAsync("/");
         // Links clicked before the page is live are replayed by Blazor when it connects: wait for it, as a person would.
         await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1);
@@ -83,14 +63,14 @@ public sealed class BrowserTests : IAsyncLifetime
     public async Task TheStyleSlider_RedrawsTheTenDigitsWhenItMoves()
     {
         // The quick path a lecturer takes: a short SSVAE run, then the explorer.
-        using var client = app.CreateClient();
-        var created = await client.PostAsJsonAsync("/api/runs", new { model = "ssvae", iterations = 100, device = "cpu" }, app.Json);
-        var id = (await created.Content.ReadFromJsonAsync<RunState[]>(app.Json))![0].Id;
+        using var client = host.App.CreateClient();
+        var created = await client.PostAsJsonAsync("/api/runs", new { model = "ssvae", iterations = 100, device = "cpu" }, host.App.Json);
+        var id = (await created.Content.ReadFromJsonAsync<RunState[]>(host.App.Json))![0].Id;
         using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8)))
-            while ((await client.GetFromJsonAsync<RunState>($"/api/runs/{id}", app.Json, timeout.Token))!.Status != RunStatus.Completed)
+            while ((await client.GetFromJsonAsync<RunState>($"/api/runs/{id}", host.App.Json, timeout.Token))!.Status != RunStatus.Completed)
                 await Task.Delay(250, timeout.Token);
 
-        var page = await browser!.NewPageAsync(new() { BaseURL = app.ClientOptions.BaseAddress.ToString() });
+        var page = await host.NewPageAsync();
         await page.GotoAsync($"/styles?run={id}");
         await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1);
         var digits = page.GetByTestId("digits");
@@ -106,67 +86,5 @@ public sealed class BrowserTests : IAsyncLifetime
         await Assertions.Expect(digits).ToHaveJSPropertyAsync("naturalWidth", 10 * 28 * 3);
         if (Environment.GetEnvironmentVariable("WEBGEN_SCREENSHOTS") is { Length: > 0 } folder)
             await page.ScreenshotAsync(new() { Path = Path.Combine(folder, "styles.png"), FullPage = true });
-    }
-
-    /// <summary>A 32 × 32 colour picture: a light "1" on a dark blue plate.</summary>
-    private static byte[] HouseNumberPng()
-    {
-        using var picture = torch.zeros(3, 32, 32);
-        picture[2] = torch.tensor(0.5f);
-        picture[torch.TensorIndex.Colon, torch.TensorIndex.Slice(6, 26), torch.TensorIndex.Slice(14, 18)] = torch.tensor(0.9f);
-        return WebGen.Compute.Images.SampleGrid.RenderPng(picture.reshape(1, -1), 1, 1, 32, 32, 3);
-    }
-
-    [Fact]
-    public async Task AnFsvaeOnSvhnFormatFiles_TrainsAndItsStylesCanBeExplored()
-    {
-        // SVHN itself cannot be fetched here: the test's data folder holds the MATLAB-format fixtures as train and test.
-        var folder = Directory.CreateTempSubdirectory("webgen-svhn-app-").FullName;
-        var svhn = Directory.CreateDirectory(Path.Combine(folder, "data", "svhn")).FullName;
-        var fixtures = Path.Combine(WebGenFactory.RepositoryRoot(), "tests", "WebGen.Tests", "Fixtures", "svhn");
-        File.Copy(Path.Combine(fixtures, "compressed.mat"), Path.Combine(svhn, "train_32x32.mat"));
-        File.Copy(Path.Combine(fixtures, "plain.mat"), Path.Combine(svhn, "test_32x32.mat"));
-        await using var svhnApp = WebGenFactory.On(folder, new() { ["WebGen:DataFolder"] = Path.Combine(folder, "data") });
-        svhnApp.UseKestrel(0);
-        svhnApp.StartServer();
-        try
-        {
-            using var client = svhnApp.CreateClient();
-            var created = await client.PostAsJsonAsync("/api/runs", new { model = "fsvae", iterations = 60, batchSize = 12, device = "cpu" }, svhnApp.Json);
-            var id = (await created.Content.ReadFromJsonAsync<RunState[]>(svhnApp.Json))![0].Id;
-            var page = await browser!.NewPageAsync(new() { BaseURL = svhnApp.ClientOptions.BaseAddress.ToString(), ViewportSize = new() { Width = 1280, Height = 1000 } });
-            await page.GotoAsync($"/runs/{id}");
-            // The run page ends with the 10 × 20 style grid of 32-pixel colour digits, and the FSVAE's bound.
-            var grid = page.GetByTestId("grid");
-            await Assertions.Expect(grid).ToBeVisibleAsync(new() { Timeout = 300_000 });
-            await Assertions.Expect(grid).ToHaveJSPropertyAsync("naturalWidth", 20 * 32);
-            await Assertions.Expect(page.GetByTestId("bounds")).ToContainTextAsync("NELBO");
-
-            await page.GotoAsync($"/styles?run={id}");
-            await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1);
-            var digits = page.GetByTestId("digits");
-            await Assertions.Expect(digits).ToHaveJSPropertyAsync("naturalWidth", 10 * 32 * 3);
-            await Assertions.Expect(page.GetByTestId("axes")).ToHaveTextAsync("All 10 dimensions of z.");
-            var atZero = await digits.GetAttributeAsync("src");
-
-            await page.GetByTestId("example3").ClickAsync(); // the style of the fixture's first "3"
-            await Assertions.Expect(digits).Not.ToHaveAttributeAsync("src", atZero!);
-            var ofExample = await digits.GetAttributeAsync("src");
-
-            await page.Locator("input[type=file]").SetInputFilesAsync(new FilePayload
-            {
-                Name = "house-number.png",
-                MimeType = "image/png",
-                Buffer = HouseNumberPng(),
-            });
-            await Assertions.Expect(page.GetByTestId("seen")).ToBeVisibleAsync();
-            await Assertions.Expect(digits).Not.ToHaveAttributeAsync("src", ofExample!);
-            if (Environment.GetEnvironmentVariable("WEBGEN_SCREENSHOTS") is { Length: > 0 } screenshots)
-                await page.ScreenshotAsync(new() { Path = Path.Combine(screenshots, "styles-fsvae.png"), FullPage = true });
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
     }
 }

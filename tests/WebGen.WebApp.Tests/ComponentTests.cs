@@ -57,6 +57,25 @@ public sealed class ComponentTests : MudComponentTests
         Assert.Equal("30000", Input(form, "iterations").GetAttribute("value"));
     }
 
+    [Fact]
+    public void Form_NamesTheInstructorsIterationLimitInline()
+    {
+        var submitted = new List<(TrainingOptions, int)>();
+        var form = Render<RunForm>(p => p
+            .Add(f => f.MaxIterations, 5000)
+            .Add(f => f.OnSubmit, (Action<(TrainingOptions, int)>)submitted.Add));
+        Assert.Contains("iterations 20000: accepted values are 1 to 5000 (the instructor's limit per run).", form.Markup);
+        form.Find("[data-testid=submit]").Click();
+        Assert.Empty(submitted);
+
+        // MudBlazor may pass the typed value on after the event returns: wait for the form to take it.
+        Input(form, "iterations").Input("5000");
+        form.WaitForAssertion(() => Assert.DoesNotContain("the instructor's limit", form.Markup));
+        form.WaitForAssertion(() => Assert.False(form.Find("[data-testid=submit]").HasAttribute("disabled")));
+        form.Find("[data-testid=submit]").Click();
+        form.WaitForAssertion(() => Assert.Single(submitted));
+    }
+
     private static RunState State(RunStatus status, TrainingProgress? progress = null, RunMetrics? metrics = null, ModelKind model = ModelKind.Vae) =>
         new(Guid.NewGuid(), Guid.NewGuid(), TrainingOptions.For(model), status, progress, metrics, null, DateTime.UtcNow, null);
 

@@ -1,5 +1,7 @@
+using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,13 +10,16 @@ using WebGen.WebApp.Runs;
 namespace WebGen.WebApp.Tests;
 
 /// <summary>The real app on a throw-away database and runs folder, reading the MNIST that <c>./webgen test</c> fetched.</summary>
-public sealed class WebGenFactory : WebApplicationFactory<Program>
+public class WebGenFactory : WebApplicationFactory<Program>
 {
     private readonly string folder;
     private readonly bool ownsFolder;
     private readonly Dictionary<string, string?> settings;
 
     public WebGenFactory() : this(Directory.CreateTempSubdirectory("webgen-app-").FullName, ownsFolder: true, []) { }
+
+    /// <summary>An app on its own throw-away folder with these settings on top of the test defaults.</summary>
+    protected WebGenFactory(Dictionary<string, string?> settings) : this(Directory.CreateTempSubdirectory("webgen-app-").FullName, ownsFolder: true, settings) { }
 
     private WebGenFactory(string folder, bool ownsFolder, Dictionary<string, string?> settings) =>
         (this.folder, this.ownsFolder, this.settings) = (folder, ownsFolder, settings);
@@ -40,12 +45,17 @@ public sealed class WebGenFactory : WebApplicationFactory<Program>
     /// <summary>The SQLite file this app stores its runs in (inside its own folder, never the developer's database).</summary>
     public string DatabasePath => Path.Combine(folder, "runs.db");
 
-    /// <summary>A SignalR client of the runs hub, talking to the in-memory server.</summary>
-    public HubConnection RunsHub() =>
+    /// <summary>
+    /// A SignalR client of the runs hub, talking to the in-memory server; with <paramref name="cookies"/> it sends a
+    /// signed-in user's cookie (class mode).
+    /// </summary>
+    public HubConnection RunsHub(CookieContainer? cookies = null) =>
         new HubConnectionBuilder()
             .WithUrl(new Uri(Server.BaseAddress, WebGen.WebApp.Runs.RunsHub.Path), o =>
             {
-                o.HttpMessageHandlerFactory = _ => Server.CreateHandler();
+                o.HttpMessageHandlerFactory = _ => cookies is null
+                    ? Server.CreateHandler()
+                    : new CookieContainerHandler(cookies) { InnerHandler = Server.CreateHandler() };
                 o.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling;
             })
             .AddJsonProtocol(o => RunsApi.Configure(o.PayloadSerializerOptions))
@@ -59,6 +69,17 @@ public sealed class WebGenFactory : WebApplicationFactory<Program>
             RunsApi.Configure(options);
             return options;
         }
+    }
+
+    /// <summary>An HTTP client with its own cookie jar (a browser of its own), following redirects as a browser does.</summary>
+    public (HttpClient Client, CookieContainer Cookies) ClientWithCookies(bool followRedirects = true)
+    {
+        var cookies = new CookieContainer();
+        var handlers = new List<DelegatingHandler>();
+        if (followRedirects)
+            handlers.Add(new RedirectHandler());
+        handlers.Add(new CookieContainerHandler(cookies));
+        return (CreateDefaultClient([.. handlers]), cookies);
     }
 
     protected override void Dispose(bool disposing)

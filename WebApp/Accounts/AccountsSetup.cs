@@ -1,0 +1,114 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using WebGen.WebApp.Runs;
+
+namespace WebGen.WebApp.Accounts;
+
+/// <summary>
+/// The authorisation policies pages, endpoints and hubs name. Both pass everyone in single mode (there is no login);
+/// in class mode <see cref="Member"/> needs a signed-in user and <see cref="Instructor"/> the Instructor role.
+/// </summary>
+public static class ClassPolicies
+{
+    public const string Member = "ClassMember";
+    public const string Instructor = "ClassInstructor";
+}
+
+/// <summary>Met by anyone in single mode; in class mode by a signed-in user, in <see cref="Role"/> when one is named.</summary>
+public sealed record ClassModeRequirement(string? Role) : IAuthorizationRequirement;
+
+public sealed class ClassModeHandler(ClassAccess access) : AuthorizationHandler<ClassModeRequirement>
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, ClassModeRequirement requirement)
+    {
+        if (!access.IsClassMode
+            || (context.User.Identity?.IsAuthenticated == true && (requirement.Role is null || context.User.IsInRole(requirement.Role))))
+            context.Succeed(requirement);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Accounts (ASP.NET Core Identity in the runs database), the policies, and the class's start-up checks.</summary>
+public static class AccountsSetup
+{
+    public const string LoginPath = "/account/login";
+    public const string LogoutPath = "/account/logout";
+    public const string RegisterPath = "/account/register";
+    public const string DeniedPath = "/account/denied";
+
+    public static WebApplicationBuilder AddAccounts(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddIdentity<IdentityUser, IdentityRole>(o =>
+            {
+                o.User.RequireUniqueEmail = true;
+                o.Password.RequiredLength = 8;
+            })
+            .AddEntityFrameworkStores<RunsDb>()
+            .AddDefaultTokenProviders();
+        builder.Services.ConfigureApplicationCookie(o =>
+        {
+            o.LoginPath = LoginPath;
+            o.AccessDeniedPath = DeniedPath;
+            // Scripts and SignalR clients get status codes, people the login page.
+            o.Events.OnRedirectToLogin = context => StatusOrRedirect(context, StatusCodes.Status401Unauthorized);
+            o.Events.OnRedirectToAccessDenied = context => StatusOrRedirect(context, StatusCodes.Status403Forbidden);
+        });
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(ClassPolicies.Member, p => p.AddRequirements(new ClassModeRequirement(null)))
+            .AddPolicy(ClassPolicies.Instructor, p => p.AddRequirements(new ClassModeRequirement(Roles.Instructor)));
+        builder.Services.AddSingleton<IAuthorizationHandler, ClassModeHandler>();
+        builder.Services.AddSingleton<ClassAccess>();
+        builder.Services.AddSingleton<ClassRules>();
+        builder.Services.AddScoped<AccountService>();
+        builder.Services.AddCascadingAuthenticationState();
+        return builder;
+    }
+
+    private static Task StatusOrRedirect(Microsoft.AspNetCore.Authentication.RedirectContext<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> context, int status)
+    {
+        var path = context.Request.Path;
+        if (!path.StartsWithSegments("/api") && !path.StartsWithSegments(RunsHub.Path))
+        {
+            context.Response.Redirect(context.RedirectUri);
+            return Task.CompletedTask;
+        }
+        context.Response.StatusCode = status;
+        return context.Response.WriteAsJsonAsync(new ProblemDetails
+        {
+            Status = status,
+            Detail = status == StatusCodes.Status401Unauthorized
+                ? $"WebGen runs in class mode: sign in first ({LoginPath}) and send the sign-in cookie."
+                : "Only instructors may do this.",
+        });
+    }
+
+    /// <summary>Sign-out is a form POST (with the antiforgery token) from the app bar.</summary>
+    public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder app)
+    {
+        app.MapPost(LogoutPath, async ([FromForm] string? returnUrl, SignInManager<IdentityUser> signIn) =>
+        {
+            await signIn.SignOutAsync();
+            return Results.LocalRedirect(LoginPath);
+        });
+        return app;
+    }
+
+    /// <summary>
+    /// Before the app takes requests: the store, the class's settings, and in class mode the two roles and the initial
+    /// instructor; a setting the app cannot use stops it with the reason.
+    /// </summary>
+    public static async Task PrepareStoreAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
+    {
+        var options = services.GetRequiredService<IOptions<WebGenOptions>>().Value;
+        if (!options.IsClassMode && !options.Mode.Equals(WebGenOptions.SingleMode, StringComparison.OrdinalIgnoreCase))
+            throw new InvalidOperationException($"WebGen:Mode {options.Mode}: accepted values are single, class.");
+        await services.GetRequiredService<RunService>().CreateStoreAsync(cancellationToken);
+        await services.GetRequiredService<ClassRules>().LoadAsync(cancellationToken);
+        if (!options.IsClassMode)
+            return;
+        using var scope = services.CreateScope();
+        await scope.ServiceProvider.GetRequiredService<AccountService>().EnsureInstructorAsync(options.Class);
+    }
+}

@@ -1,0 +1,112 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using WebGen.Shared;
+using WebGen.WebApp.Runs;
+
+namespace WebGen.WebApp.Accounts;
+
+public enum RegistrationMode
+{
+    Invitation,
+    Open,
+}
+
+/// <summary>What the instructor decides for the class: who may register, and how much of the queue a student may take.</summary>
+public sealed record ClassLimits(RegistrationMode Registration, int MaxRunningPerUser, int MaxQueuedPerUser, int MaxIterationsPerRun)
+{
+    public const int MaxIterations = 10_000_000;
+    public const int MaxRuns = 1000;
+
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (MaxRunningPerUser is < 1 or > MaxRuns)
+            errors.Add($"maxRunningPerUser {MaxRunningPerUser}: accepted values are 1 to {MaxRuns}.");
+        if (MaxQueuedPerUser is < 1 or > MaxRuns)
+            errors.Add($"maxQueuedPerUser {MaxQueuedPerUser}: accepted values are 1 to {MaxRuns}.");
+        if (MaxIterationsPerRun is < 1 or > MaxIterations)
+            errors.Add($"maxIterationsPerRun {MaxIterationsPerRun}: accepted values are 1 to {MaxIterations}.");
+        if (!Enum.IsDefined(Registration))
+            errors.Add($"registration {Registration}: accepted values are invitation, open.");
+        return errors;
+    }
+
+    /// <summary>The form's and the API's message for a run longer than the instructor allows.</summary>
+    public string? ValidateIterations(int iterations) => TrainingOptionsRules.ValidateIterationLimit(iterations, MaxIterationsPerRun);
+}
+
+/// <summary>The class's one row of settings, as stored beside the runs.</summary>
+public sealed class ClassSettingsEntity
+{
+    public const int SingleId = 1;
+
+    public int Id { get; set; } = SingleId;
+    public RegistrationMode Registration { get; set; }
+    public int MaxRunningPerUser { get; set; }
+    public int MaxQueuedPerUser { get; set; }
+    public int MaxIterationsPerRun { get; set; }
+
+    public ClassLimits ToLimits() => new(Registration, MaxRunningPerUser, MaxQueuedPerUser, MaxIterationsPerRun);
+}
+
+/// <summary>
+/// The class's current limits, kept in memory for the queue and stored in the database so the instructor's changes
+/// last; <see cref="Changed"/> tells the queue, since a higher running limit may let waiting runs start.
+/// </summary>
+public sealed class ClassRules(IDbContextFactory<RunsDb> dbFactory, IOptions<WebGenOptions> options)
+{
+    private ClassLimits? current;
+
+    public bool IsClassMode => options.Value.IsClassMode;
+
+    public ClassLimits Current => current ?? throw new InvalidOperationException("The class settings are read when the store is created.");
+
+    public event Action? Changed;
+
+    /// <summary>Reads the stored settings, first storing configuration's when there are none yet.</summary>
+    public async Task LoadAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var stored = await db.ClassSettings.SingleOrDefaultAsync(cancellationToken);
+        if (stored is null)
+        {
+            var initial = FromConfiguration(options.Value.Class);
+            if (initial.Validate() is { Count: > 0 } errors)
+                throw new InvalidOperationException($"WebGen:Class: {string.Join(" ", errors)}");
+            stored = new ClassSettingsEntity();
+            Copy(initial, stored);
+            db.ClassSettings.Add(stored);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        current = stored.ToLimits();
+    }
+
+    /// <summary>Stores the instructor's new limits; returns what is out of range instead.</summary>
+    public async Task<IReadOnlyList<string>> SaveAsync(ClassLimits limits, CancellationToken cancellationToken = default)
+    {
+        if (limits.Validate() is { Count: > 0 } errors)
+            return errors;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var stored = await db.ClassSettings.SingleAsync(cancellationToken);
+        Copy(limits, stored);
+        await db.SaveChangesAsync(cancellationToken);
+        current = limits;
+        Changed?.Invoke();
+        return [];
+    }
+
+    private static ClassLimits FromConfiguration(ClassOptions o)
+    {
+        var registration = o.Registration.ToLowerInvariant() switch
+        {
+            "invitation" => RegistrationMode.Invitation,
+            "open" => RegistrationMode.Open,
+            _ => throw new InvalidOperationException($"WebGen:Class:Registration {o.Registration}: accepted values are invitation, open."),
+        };
+        return new(registration, o.MaxRunningPerUser, o.MaxQueuedPerUser, o.MaxIterationsPerRun);
+    }
+
+    private static void Copy(ClassLimits limits, ClassSettingsEntity stored) =>
+        (stored.Registration, stored.MaxRunningPerUser, stored.MaxQueuedPerUser, stored.MaxIterationsPerRun) =
+            (limits.Registration, limits.MaxRunningPerUser, limits.MaxQueuedPerUser, limits.MaxIterationsPerRun);
+}

@@ -1,0 +1,35 @@
+using Microsoft.Data.Sqlite;
+
+namespace WebGen.WebApp.Tests;
+
+/// <summary>The runs database an older WebGen made: refused at start with the reason, not half used.</summary>
+public sealed class StoreTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("webgen-store-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    [Fact]
+    public void ADatabaseWithoutTheAccountsTablesAndRunOwners_IsRefusedAtStart()
+    {
+        // The schema before class mode: runs without owners, no Identity tables.
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(folder, "runs.db")};Pooling=False"))
+        {
+            connection.Open();
+            using var create = connection.CreateCommand();
+            create.CommandText = """
+                CREATE TABLE "Runs" ("Id" TEXT NOT NULL PRIMARY KEY, "Group" TEXT NOT NULL, "OptionsJson" TEXT NOT NULL, "Status" TEXT NOT NULL,
+                  "Step" INTEGER NOT NULL, "Loss" REAL NOT NULL, "Kl" REAL NOT NULL, "Rec" REAL NOT NULL, "StepsPerSecond" REAL NOT NULL,
+                  "PreviewStep" INTEGER NOT NULL, "MetricsJson" TEXT NULL, "Checkpoint" TEXT NULL, "Grid" TEXT NULL, "Error" TEXT NULL,
+                  "CreatedUtc" TEXT NOT NULL, "FinishedUtc" TEXT NULL);
+                CREATE TABLE "MetricPoints" ("Id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, "RunId" TEXT NOT NULL, "Step" INTEGER NOT NULL,
+                  "Loss" REAL NOT NULL, "Kl" REAL NOT NULL, "Rec" REAL NOT NULL, "StepsPerSecond" REAL NOT NULL, "AtUtc" TEXT NOT NULL);
+                """;
+            create.ExecuteNonQuery();
+        }
+        using var app = WebGenFactory.On(folder, []);
+        var refused = Assert.ThrowsAny<Exception>(() => app.CreateClient());
+        Assert.Contains("was made by an older WebGen and lacks today's tables", refused.ToString());
+        Assert.Contains("OwnerId", refused.ToString());
+    }
+}
