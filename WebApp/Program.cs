@@ -2,6 +2,7 @@ using Microsoft.Extensions.FileProviders;
 using MudBlazor.Services;
 using WebGen.WebApp;
 using WebGen.WebApp.Components;
+using WebGen.WebApp.Reviews;
 using WebGen.WebApp.Runs;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -14,6 +15,7 @@ builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 builder.Services.AddHealthChecks();
 builder.AddRuns();
+builder.AddReviews();
 builder.Services.AddSingleton<WebGen.WebApp.Styles.StyleExplorer>();
 
 var app = builder.Build();
@@ -32,6 +34,7 @@ app.UseStaticFiles(new StaticFileOptions
 });
 app.MapHealthChecks("/healthz");
 app.MapRunsApi();
+app.MapReviewsApi();
 app.MapHub<RunsHub>(RunsHub.Path);
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 

@@ -53,9 +53,13 @@ public static class ModelCheckpoint
     }
 
     /// <summary>An uploaded checkpoint, refused when over <paramref name="maxBytes"/>.</summary>
-    public static LoadedModel Load(Stream stream, ModelKind kind, Device device, long maxBytes, string what = "the checkpoint")
+    public static LoadedModel Load(Stream stream, ModelKind kind, Device device, long maxBytes, string what = "the checkpoint") =>
+        Load(StateDict.ReadAllBytes(stream, maxBytes, what), kind, device, what);
+
+    /// <summary>A checkpoint file already in memory, of any format; its settings are read from its shapes.</summary>
+    public static LoadedModel Load(byte[] file, ModelKind kind, Device device, string what)
     {
-        using var stateDict = StateDict.Read(StateDict.ReadAllBytes(stream, maxBytes, what), what);
+        using var stateDict = StateDict.Read(file, what);
         return FromStateDict(stateDict, kind, device, what);
     }
 

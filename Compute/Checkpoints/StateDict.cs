@@ -66,7 +66,22 @@ public sealed class StateDict(CheckpointFormat format, IReadOnlyDictionary<strin
         return buffer.ToArray();
     }
 
-    internal static CheckpointTooLargeException TooLarge(string what, long maxBytes) =>
+    /// <summary><see cref="ReadAllBytes"/> for streams that only read asynchronously (a browser upload).</summary>
+    public static async Task<byte[]> ReadAllBytesAsync(Stream stream, long maxBytes, string what, CancellationToken cancellationToken = default)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+                throw TooLarge(what, maxBytes);
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
+    public static CheckpointTooLargeException TooLarge(string what, long maxBytes) =>
         new($"{what} is larger than the limit of {Megabytes(maxBytes)}; a homework checkpoint is 3 to 5 MB.");
 
     /// <summary>A size for messages: "64 MB", "1.5 MB".</summary>

@@ -174,6 +174,7 @@ public sealed class RunService(IDbContextFactory<RunsDb> dbFactory, IHubContext<
         {
             await db.Runs.AsNoTracking().Take(1).ToListAsync(cancellationToken);
             await db.MetricPoints.AsNoTracking().Take(1).ToListAsync(cancellationToken);
+            await db.Reviews.AsNoTracking().Take(1).ToListAsync(cancellationToken);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
         {

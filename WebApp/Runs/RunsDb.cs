@@ -61,6 +61,7 @@ public sealed class RunsDb(DbContextOptions<RunsDb> options) : DbContext(options
 {
     public DbSet<RunEntity> Runs => Set<RunEntity>();
     public DbSet<MetricPointEntity> MetricPoints => Set<MetricPointEntity>();
+    public DbSet<Reviews.ReviewEntity> Reviews => Set<Reviews.ReviewEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
