@@ -198,7 +198,18 @@ public static class PyTorchStateDict
     /// <summary>What <c>_rebuild_tensor_v2</c> describes: a view into a storage, built only after the checks.</summary>
     private sealed record PickledTensor(Storage Storage, long Offset, long[] Size, long[] Stride)
     {
-        public long Numel => Size.Aggregate(1L, (a, b) => a * b);
+        /// <summary>The element count, saturated just above <see cref="StateDict.MaxValues"/>: crafted sizes cannot overflow it.</summary>
+        public long Numel
+        {
+            get
+            {
+                const long cap = StateDict.MaxValues + 1;
+                long numel = 1;
+                foreach (var size in Size)
+                    numel = size <= 0 ? 0 : numel > cap / size ? cap : Math.Min(numel * size, cap);
+                return numel;
+            }
+        }
 
         public void CheckBounds(string name, string what)
         {
