@@ -23,6 +23,8 @@ public static class Commands
                      --runs N trains seeds seed..seed+N-1 and reports mean ± standard error;
                      fsvae trains on SVHN extra (else train) from data/svhn, 1000000 iterations and z = 10 by default
           eval vae|gmvae|ssvae|fsvae   --checkpoint PATH [--device auto|cpu|cuda] [--data data] [--json]
+                     PATH: a WebGen checkpoint, or for vae, gmvae and ssvae a PyTorch state dict saved by the
+                     homework's code (torch.save, zip or legacy format); z and k are read from its shapes
           reproduce  [--runs 3] [--seed 0] [--iterations N] [--device auto|cpu|cuda] [--out results] [--data data] [--json]
                      VAE, GMVAE, SSVAE gw=0 and gw=1 beside the published numbers: results/REPORT.md; resumes
           bench vae|gmvae|ssvae|fsvae  [--iterations 1000] [--batch 100] [--device auto|cpu|cuda] [--data data] [--json]
@@ -60,7 +62,7 @@ public static class Commands
             return 0;
         }
         catch (Exception e) when (e is UsageException or FileNotFoundException or InvalidDataFileException
-                                      or InvalidDataException or ArgumentException or HttpRequestException)
+                                      or InvalidDataException or InvalidCheckpointException or ArgumentException or HttpRequestException)
         {
             await Console.Error.WriteLineAsync($"webgen {args[0]}: {e.Message}");
             return 2;
@@ -125,11 +127,15 @@ public static class Commands
         var report = Report(line);
         line.EnsureAllUsed(positionals: 1);
 
-        var result = model == ModelKind.Fsvae
-            ? SvhnExperiment.EvaluateCheckpoint(checkpoint, svhn, device, cancellationToken)
-            : Experiment.EvaluateCheckpoint(checkpoint, mnist, device, cancellationToken);
-        if (result.Options.Model != model)
-            throw new UsageException($"--checkpoint {checkpoint} is a {result.Options.Model} checkpoint, not {model}.");
+        RunResult result;
+        if (model == ModelKind.Fsvae)
+        {
+            result = SvhnExperiment.EvaluateCheckpoint(checkpoint, svhn, device, cancellationToken);
+            if (result.Options.Model != model)
+                throw new UsageException($"--checkpoint {checkpoint} is a {result.Options.Model} checkpoint, not {model}.");
+        }
+        else
+            result = Experiment.EvaluateCheckpoint(checkpoint, model, mnist, device, cancellationToken);
         Summary.Write(report, result);
         return Summary.ToJson(result);
     }

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using WebGen.Compute.Checkpoints;
 using WebGen.Compute.Training;
+using WebGen.Shared;
 
 namespace WebGen.Cli;
 
@@ -10,7 +12,9 @@ public static class Summary
     public static void Write(TextWriter output, RunResult result)
     {
         var options = result.Options;
-        output.Write($"{options.Model} seed {options.Seed}:");
+        output.Write(result.Format is CheckpointFormat.PyTorchZip or CheckpointFormat.PyTorchLegacy
+            ? $"{ModelCheckpoint.Describe(options)} from a PyTorch checkpoint ({FormatName(result.Format.Value)}):"
+            : $"{options.Model} seed {options.Seed}:");
         if (result.Metrics.LowerBound is { } e)
         {
             output.WriteLine($" NELBO {e.Nelbo:F2}  KL {e.Kl:F2}  Rec {e.Rec:F2}");
@@ -27,6 +31,14 @@ public static class Summary
         output.WriteLine($"  grid       {result.Grid}");
     }
 
+    /// <summary>pytorch-zip, pytorch-legacy, webgen.</summary>
+    public static string FormatName(CheckpointFormat format) => format switch
+    {
+        CheckpointFormat.PyTorchZip => "pytorch-zip",
+        CheckpointFormat.PyTorchLegacy => "pytorch-legacy",
+        _ => "webgen",
+    };
+
     public static void WriteReplicates(TextWriter output, IReadOnlyDictionary<string, MetricSummary> summary)
     {
         foreach (var (metric, value) in summary)
@@ -35,13 +47,16 @@ public static class Summary
 
     public static JsonObject ToJson(RunResult result)
     {
-        var json = new JsonObject
+        var json = new JsonObject { ["model"] = result.Options.Model.ToString().ToLowerInvariant() };
+        if (result.Format is not (CheckpointFormat.PyTorchZip or CheckpointFormat.PyTorchLegacy)) // a PyTorch file has no run settings
+            (json["seed"], json["run"], json["iterations"]) = (result.Options.Seed, result.Options.Run, result.Options.Iterations);
+        if (result.Format is { } format)
         {
-            ["model"] = result.Options.Model.ToString().ToLowerInvariant(),
-            ["seed"] = result.Options.Seed,
-            ["run"] = result.Options.Run,
-            ["iterations"] = result.Options.Iterations,
-        };
+            json["format"] = FormatName(format);
+            json["z_dim"] = result.Options.ZDim;
+            if (result.Options.Model == ModelKind.Gmvae)
+                json["k"] = result.Options.K;
+        }
         if (result.Metrics.LowerBound is { } e)
         {
             (json["nelbo"], json["kl"], json["rec"]) = (e.Nelbo, e.Kl, e.Rec);

@@ -3,6 +3,7 @@ using MudBlazor.Services;
 using WebGen.WebApp;
 using WebGen.WebApp.Accounts;
 using WebGen.WebApp.Components;
+using WebGen.WebApp.Reviews;
 using WebGen.WebApp.Runs;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -16,6 +17,7 @@ builder.Services.AddMudServices();
 builder.Services.AddHealthChecks();
 builder.AddRuns();
 builder.AddAccounts();
+builder.AddReviews();
 builder.Services.AddSingleton<WebGen.WebApp.Styles.StyleExplorer>();
 
 var app = builder.Build();
@@ -37,6 +39,7 @@ app.UseStaticFiles(new StaticFileOptions
 app.MapHealthChecks("/healthz");
 app.MapAccounts();
 app.MapRunsApi();
+app.MapReviewsApi().RequireAuthorization(ClassPolicies.Instructor); // reviews are for instructors (everyone in single mode)
 app.MapHub<RunsHub>(RunsHub.Path);
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 

@@ -42,6 +42,9 @@ public sealed class WebGenOptions
     /// <summary>Steps between two preview sample grids on the run page.</summary>
     public int PreviewEvery { get; set; } = 500;
 
+    /// <summary>The largest checkpoint an instructor may upload for review (64 MB; a homework checkpoint is 3 to 5 MB).</summary>
+    public long MaxUploadBytes { get; set; } = 64L * 1024 * 1024;
+
     /// <summary>Relative folders are relative to the app's content root, whatever the working directory.</summary>
     public void ResolveAgainst(string contentRoot)
     {

@@ -12,7 +12,7 @@ public static class Published
         {
             ["vae"] = new Dictionary<string, PublishedResult>
             {
-                ["nelbo"] = new("99.20 ± 0.56", "101.21 ± 0.61", "100 ± 2"),
+                ["nelbo"] = new("99.20 ± 0.56", "101.21 ± 0.61", Grading.VaeNelbo.ToString()),
                 ["kl"] = new("", "≈ 19.3", ""),
                 ["rec"] = new("", "≈ 82", ""),
                 ["iwae_1"] = new("99.20", "101.21", ""),
@@ -22,14 +22,14 @@ public static class Published
             },
             ["gmvae"] = new Dictionary<string, PublishedResult>
             {
-                ["nelbo"] = new("96.75", "98.58 ± 0.46", "97 ± 3"),
+                ["nelbo"] = new("96.75", "98.58 ± 0.46", Grading.GmvaeNelbo.ToString()),
                 ["kl"] = new("", "≈ 17.8", ""),
                 ["iwae_1"] = new("96.75", "98.58", ""),
                 ["iwae_10"] = new("94.30", "96.12", ""),
                 ["iwae_100"] = new("93.43", "95.16", ""),
                 ["iwae_1000"] = new("92.98", "94.71", ""),
             },
-            ["ssvae-gw0"] = new Dictionary<string, PublishedResult> { ["accuracy"] = new("", "0.735", "0.735 ± 0.025") },
-            ["ssvae-gw1"] = new Dictionary<string, PublishedResult> { ["accuracy"] = new("", "0.9352 ± 0.0109", "0.935 ± 0.025") },
+            ["ssvae-gw0"] = new Dictionary<string, PublishedResult> { ["accuracy"] = new("", "0.735", Grading.SsvaeGw0Accuracy.ToString()) },
+            ["ssvae-gw1"] = new Dictionary<string, PublishedResult> { ["accuracy"] = new("", "0.9352 ± 0.0109", Grading.SsvaeGw1Accuracy.ToString()) },
         };
 }

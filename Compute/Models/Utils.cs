@@ -19,7 +19,34 @@ public static class Utils
     }
 
     /// <summary>Reparameterised sample z = m + sqrt(v)·ε, ε ~ N(0, I). m, v: (batch, dim).</summary>
-    public static Tensor SampleGaussian(Tensor m, Tensor v) => m + v.sqrt() * randn_like(m);
+    public static Tensor SampleGaussian(Tensor m, Tensor v) => m + v.sqrt() * StandardNormalLike(m);
+
+    // ε given in advance (UseNoise), so a model's bounds can be compared with PyTorch's for the same noise.
+    private static readonly AsyncLocal<Queue<Tensor>?> GivenNoise = new();
+
+    /// <summary>
+    /// Until disposed, the next calls of <see cref="SampleGaussian"/> on this flow take these ε in order (each of
+    /// that call's shape) instead of drawing them.
+    /// </summary>
+    internal static IDisposable UseNoise(params Tensor[] noise)
+    {
+        GivenNoise.Value = new Queue<Tensor>(noise);
+        return new NoiseScope();
+    }
+
+    private sealed class NoiseScope : IDisposable
+    {
+        public void Dispose() => GivenNoise.Value = null;
+    }
+
+    private static Tensor StandardNormalLike(Tensor m)
+    {
+        if (GivenNoise.Value is not { } given)
+            return randn_like(m);
+        if (!given.TryDequeue(out var eps) || !eps.shape.SequenceEqual(m.shape))
+            throw new InvalidOperationException($"no given noise of shape ({string.Join(", ", m.shape)}) is left.");
+        return eps.to(m.dtype, m.device);
+    }
 
     /// <summary>log N(x | m, diag v) summed over the last dim. x, m, v: broadcastable (…, dim) → (…).</summary>
     public static Tensor LogNormal(Tensor x, Tensor m, Tensor v) =>

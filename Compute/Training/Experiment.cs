@@ -10,9 +10,13 @@ using static TorchSharp.torch;
 
 namespace WebGen.Compute.Training;
 
-/// <summary>What one run produced: the protocol's numbers, its pace and where its files are.</summary>
+/// <summary>
+/// What one run produced: the protocol's numbers, its pace and where its files are; an evaluated checkpoint also
+/// says which format it was read from.
+/// </summary>
 public sealed record RunResult(
-    TrainingOptions Options, RunMetrics Metrics, double Seconds, double MsPerStep, string Checkpoint, string Grid);
+    TrainingOptions Options, RunMetrics Metrics, double Seconds, double MsPerStep, string Checkpoint, string Grid,
+    CheckpointFormat? Format = null);
 
 /// <summary>
 /// One run end to end, as the reference <c>run_*.py</c> scripts do it: load MNIST, train, evaluate with the
@@ -62,32 +66,35 @@ public static class Experiment
         return new RunResult(options, metrics, seconds, msPerStep, checkpoint, grid);
     }
 
-    /// <summary>The protocol evaluation of a saved checkpoint (<c>run_vae.py --train 0</c>), and its grid.</summary>
-    public static RunResult EvaluateCheckpoint(string checkpoint, string mnistDir, string device, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The protocol evaluation of a saved checkpoint (<c>run_vae.py --train 0</c>), and its grid beside it. The file
+    /// may be a PyTorch state dict of the homework's code (zip or legacy <c>torch.save</c>) or a WebGen checkpoint.
+    /// </summary>
+    public static RunResult EvaluateCheckpoint(
+        string checkpoint, ModelKind model, string mnistDir, string device, CancellationToken cancellationToken = default)
     {
         var target = Devices.Resolve(device);
-        var (model, options) = Checkpoint.Load(checkpoint, target);
-        using (model)
-        {
-            var runDir = Path.GetDirectoryName(Path.GetFullPath(checkpoint))!;
-            var (metrics, grid) = EvaluateAndDraw(model, mnistDir, runDir, target, cancellationToken);
-            return new RunResult(options, metrics, 0, 0, Path.GetFullPath(checkpoint), grid);
-        }
+        using var loaded = ModelCheckpoint.Load(checkpoint, model, target, $"--checkpoint {checkpoint}");
+        var runDir = Path.GetDirectoryName(Path.GetFullPath(checkpoint))!;
+        var (metrics, grid) = EvaluateAndDraw(loaded.Model, mnistDir, runDir, target, cancellationToken);
+        return new RunResult(loaded.Options, metrics, 0, 0, Path.GetFullPath(checkpoint), grid, loaded.Format);
     }
 
     /// <summary>VAE and GMVAE: the lower bounds on the test subset; SSVAE: accuracy on all 10,000 test images.</summary>
-    private static (RunMetrics, string) EvaluateAndDraw(
-        GenerativeModel model, string mnistDir, string runDir, Device device, CancellationToken cancellationToken)
+    public static RunMetrics Evaluate(GenerativeModel model, string mnistDir, Device device, CancellationToken cancellationToken = default)
     {
         using var test = Mnist.LoadTest(mnistDir, device);
-        var metrics = model switch
+        return model switch
         {
             LatentVariableModel bounded => new RunMetrics(EvaluateSubset(bounded, test, cancellationToken), null),
             Ssvae ssvae => new RunMetrics(null, Evaluator.ClassificationAccuracy(ssvae, test.Images, test.LabelTensor)),
             _ => throw new NotSupportedException($"{model.GetType().Name} has no MNIST evaluation."),
         };
-        return (metrics, WriteGrid(model, runDir));
     }
+
+    private static (RunMetrics, string) EvaluateAndDraw(
+        GenerativeModel model, string mnistDir, string runDir, Device device, CancellationToken cancellationToken) =>
+        (Evaluate(model, mnistDir, device, cancellationToken), WriteGrid(model, runDir));
 
     /// <summary>The model's 10×20 sample grid, in its own image shape, as <see cref="GridFile"/> in the run folder.</summary>
     internal static string WriteGrid(GenerativeModel model, string runDir)

@@ -226,6 +226,7 @@ public sealed class RunService(
             await db.Invitations.AsNoTracking().Take(1).ToListAsync(cancellationToken);
             await db.Users.AsNoTracking().Take(1).ToListAsync(cancellationToken);
             await db.UserRoles.AsNoTracking().Take(1).ToListAsync(cancellationToken);
+            await db.Reviews.AsNoTracking().Take(1).ToListAsync(cancellationToken);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
         {

@@ -79,6 +79,7 @@ public sealed class RunsDb(DbContextOptions<RunsDb> options) : IdentityDbContext
     public DbSet<MetricPointEntity> MetricPoints => Set<MetricPointEntity>();
     public DbSet<ClassSettingsEntity> ClassSettings => Set<ClassSettingsEntity>();
     public DbSet<InvitationEntity> Invitations => Set<InvitationEntity>();
+    public DbSet<Reviews.ReviewEntity> Reviews => Set<Reviews.ReviewEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

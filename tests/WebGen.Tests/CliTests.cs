@@ -52,6 +52,44 @@ public class CliTests
     }
 
     [Fact]
+    public void Eval_PyTorchCheckpoint_GivesPyTorchsTestAccuracy()
+    {
+        var folder = Directory.CreateTempSubdirectory("webgen-cli-").FullName;
+        try
+        {
+            var checkpoint = Path.Combine(folder, "model-30000.pt"); // a copy: eval writes samples.png beside it
+            File.Copy(PyTorchCheckpointTests.Fixture("ssvae_legacy.pt"), checkpoint);
+            var (exitCode, stdout, stderr) = Run("eval", "ssvae", "--checkpoint", checkpoint, "--device", "cpu",
+                "--data", Path.GetDirectoryName(TestData.MnistFolder)!, "--json");
+            Assert.True(exitCode == 0, stderr);
+            using var json = System.Text.Json.JsonDocument.Parse(stdout);
+            var root = json.RootElement;
+            Assert.Equal(("ssvae", "pytorch-legacy", 64), (root.GetProperty("model").GetString(), root.GetProperty("format").GetString(), root.GetProperty("z_dim").GetInt32()));
+            var pytorch = PyTorchCheckpointTests.Protocol("ssvae").GetProperty("accuracy").GetDouble();
+            Assert.Equal(pytorch, root.GetProperty("accuracy").GetDouble(), 1e-6);
+            Assert.Contains("SSVAE z=64 from a PyTorch checkpoint (pytorch-legacy): test accuracy", stderr);
+            Assert.True(File.Exists(Path.Combine(folder, "samples.png")));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("malicious_legacy.pt", "asks for the Python global posix.system, which a state dict never needs")]
+    [InlineData("vae_wrong_shape.pt", "does not fit a VAE z=10: enc.net.0.weight: file has 300×794, VAE z=10 needs 300×784; missing dec.net.4.bias (784)")]
+    public void Eval_BadPyTorchCheckpoint_IsOneLineWithExitCode2(string fixture, string message)
+    {
+        var checkpoint = PyTorchCheckpointTests.Fixture(fixture);
+        var (exitCode, _, stderr) = Run("eval", "vae", "--checkpoint", checkpoint);
+        Assert.Equal(2, exitCode);
+        Assert.StartsWith("webgen eval: --checkpoint " + checkpoint, stderr);
+        Assert.Contains(message, stderr);
+        Assert.Single(stderr.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
     public void Eval_WithoutCheckpoint_SaysItIsRequired()
     {
         var (exitCode, _, stderr) = Run("eval", "vae");

@@ -133,6 +133,30 @@ public sealed class ClassModeTests(ClassModeFactory app) : IClassFixture<ClassMo
     }
 
     [Fact]
+    public async Task Reviews_AreForInstructorsOnly_OnPagesAndTheApi()
+    {
+        using var student = await NewStudentAsync();
+        var (client, cookies) = app.ClientWithCookies(followRedirects: false);
+        using var _ = client;
+        cookies.Add(student.Cookies.GetAllCookies());
+        foreach (var page in new[] { "/reviews", $"/reviews/{Guid.NewGuid()}" })
+        {
+            var response = await client.GetAsync(page);
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+            Assert.StartsWith("/account/denied", response.Headers.Location!.PathAndQuery);
+        }
+        foreach (var api in new[] { "/api/reviews", "/api/reviews.csv", $"/api/reviews/{Guid.NewGuid()}" })
+            Assert.Equal(HttpStatusCode.Forbidden, (await student.Client.GetAsync(api)).StatusCode);
+        using var upload = new MultipartFormDataContent { { new StringContent("vae"), "model" }, { new StringContent("Ada"), "student" } };
+        Assert.Equal(HttpStatusCode.Forbidden, (await student.Client.PostAsync("/api/reviews", upload)).StatusCode);
+
+        using var instructor = await app.AsInstructorAsync();
+        Assert.Equal(HttpStatusCode.OK, (await instructor.Client.GetAsync("/api/reviews")).StatusCode);
+        Assert.StartsWith("student,", await instructor.Client.GetStringAsync("/api/reviews.csv"));
+        Assert.Contains("Upload a checkpoint", await instructor.Client.GetStringAsync("/reviews"));
+    }
+
+    [Fact]
     public async Task Registration_IsOpenOrByInvitation_AsTheInstructorSwitchesIt()
     {
         var rules = app.Services.GetRequiredService<ClassRules>();

@@ -1,0 +1,61 @@
+using Microsoft.Extensions.Options;
+using WebGen.Compute;
+using WebGen.Compute.Checkpoints;
+using WebGen.Compute.Training;
+
+namespace WebGen.WebApp.Reviews;
+
+/// <summary>
+/// Evaluates queued reviews one at a time on a dedicated thread with the course's protocol (the IWAE-1000 bound takes
+/// a while on a CPU) and writes each one's sample grid. Training runs go on meanwhile. Both use libtorch's one default
+/// random generator, which the protocol seeds with 0 before binarising the test subset: a training step drawing on
+/// another thread between that seed and that draw would binarise the subset differently (the bounds stay honest
+/// estimates, on other pixels). A private generator seeded 0 does not reproduce the course's subset in TorchSharp
+/// (checked against PyTorch's numbers), so the protocol keeps the default one.
+/// </summary>
+public sealed class ReviewWorker(ReviewService reviews, IOptions<WebGenOptions> options, ILogger<ReviewWorker> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await reviews.RequeueAfterRestartAsync(stoppingToken);
+        await foreach (var id in reviews.Queued.ReadAllAsync(stoppingToken))
+            await EvaluateAsync(id, stoppingToken);
+    }
+
+    private async Task EvaluateAsync(Guid id, CancellationToken stoppingToken)
+    {
+        var review = await reviews.UpdateAsync(id, r => r.Status = ReviewStatus.Evaluating, stoppingToken);
+        if (review is null)
+            return;
+        try
+        {
+            var mnist = Path.Combine(options.Value.DataFolder, "mnist");
+            var metrics = await Task.Factory.StartNew(() =>
+            {
+                var device = Devices.Resolve("auto");
+                var checkpoint = Path.Combine(reviews.Folder(id), ReviewService.CheckpointFile);
+                using var loaded = ModelCheckpoint.Load(checkpoint, review.Model, device, review.FileName);
+                var result = Experiment.Evaluate(loaded.Model, mnist, device, stoppingToken);
+                File.WriteAllBytes(reviews.GridPath(id), Experiment.GridPng(loaded.Model));
+                return result;
+            }, stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            await reviews.UpdateAsync(id, r =>
+            {
+                (r.Status, r.MetricsJson, r.FinishedUtc) = (ReviewStatus.Done, ReviewEntity.Serialize(metrics), DateTime.UtcNow);
+            }, CancellationToken.None);
+            logger.LogInformation("Review {Id}: evaluated", id);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            logger.LogInformation("Review {Id}: interrupted by shutdown; it is evaluated again at the next start", id);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Review {Id} failed", id);
+            await reviews.UpdateAsync(id, r =>
+            {
+                (r.Status, r.Error, r.FinishedUtc) = (ReviewStatus.Failed, e.Message, DateTime.UtcNow);
+            }, CancellationToken.None);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Http.Features;
+using WebGen.Compute.Checkpoints;
+using WebGen.Shared;
+
+namespace WebGen.WebApp.Reviews;
+
+/// <summary>
+/// The submission-review API, all under one route group (returned, so the host can require the instructor role on
+/// it in one place): upload a checkpoint, read reviews and their grids, comment, export the gradebook CSV.
+/// </summary>
+public static class ReviewsApi
+{
+    /// <summary>Room for the multipart form's other fields and boundaries above the file's own limit.</summary>
+    private const long FormOverhead = 64 * 1024;
+
+    public static WebApplicationBuilder AddReviews(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ReviewService>();
+        builder.Services.AddHostedService<ReviewWorker>();
+        return builder;
+    }
+
+    public static RouteGroupBuilder MapReviewsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api");
+        // multipart/form-data: file, student, model (vae|gmvae|ssvae), gw (0|1, SSVAE only) → 202 with the review.
+        api.MapPost("/reviews", UploadAsync).DisableAntiforgery();
+        api.MapGet("/reviews", async (ReviewService reviews, CancellationToken cancellationToken) => await reviews.ListAsync(cancellationToken));
+        api.MapGet("/reviews/{id:guid}", async (Guid id, ReviewService reviews, CancellationToken cancellationToken) =>
+            await reviews.GetAsync(id, cancellationToken) is { } review ? Results.Ok(review) : NotFound(id));
+        api.MapGet("/reviews/{id:guid}/grid.png", (Guid id, ReviewService reviews) =>
+            File.Exists(reviews.GridPath(id))
+                ? Results.File(reviews.GridPath(id), "image/png", $"review-{id:N}-samples.png")
+                : Results.Problem($"Review {id} has no sample grid (yet).", statusCode: 404));
+        api.MapPut("/reviews/{id:guid}/comment", async (Guid id, CommentBody body, ReviewService reviews, CancellationToken cancellationToken) =>
+        {
+            var (review, error) = await reviews.SaveCommentAsync(id, body.Comment ?? "", cancellationToken);
+            return error is not null ? Results.Problem(error, statusCode: 400) : review is null ? NotFound(id) : Results.Ok(review);
+        });
+        api.MapGet("/reviews.csv", async (ReviewService reviews, CancellationToken cancellationToken) =>
+            Results.File(Encoding.UTF8.GetBytes(await reviews.CsvAsync(cancellationToken)), "text/csv", "reviews.csv"));
+        return api;
+    }
+
+    public sealed record CommentBody(string? Comment);
+
+    private static async Task<IResult> UploadAsync(HttpRequest request, ReviewService reviews, CancellationToken cancellationToken)
+    {
+        var limit = reviews.MaxUploadBytes;
+        var tooLarge = Results.Problem(
+            $"The upload is larger than the limit of {StateDict.Megabytes(limit)} (WebGen:MaxUploadBytes); a homework checkpoint is 3 to 5 MB.",
+            statusCode: StatusCodes.Status413PayloadTooLarge);
+        if (request.ContentLength > limit + FormOverhead)
+            return tooLarge;
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+            bodyLimit.MaxRequestBodySize = limit + FormOverhead; // Kestrel's default (30 MB) is not ours
+        if (!request.HasFormContentType)
+            return Results.Problem(UploadUsage, statusCode: 400);
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(cancellationToken);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return tooLarge;
+        }
+        catch (InvalidDataException e) // a malformed multipart body
+        {
+            return Results.Problem($"{e.Message} {UploadUsage}", statusCode: 400);
+        }
+        if (form.Files.GetFile("file") is not { } file)
+            return Results.Problem($"No file. {UploadUsage}", statusCode: 400);
+        if (file.Length > limit)
+            return tooLarge;
+        if (!Enum.TryParse<ModelKind>(form["model"].ToString(), ignoreCase: true, out var model) || !Enum.IsDefined(model))
+            return Results.Problem($"model '{form["model"]}': accepted values are vae, gmvae, ssvae.", statusCode: 400);
+        double? gw = null;
+        if (form["gw"].ToString() is { Length: > 0 } gwText)
+        {
+            if (!double.TryParse(gwText, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+                return Results.Problem($"gw '{gwText}': accepted values are 0 and 1.", statusCode: 400);
+            gw = value;
+        }
+        var reviewRequest = new ReviewRequest(form["student"].ToString(), model, gw, Path.GetFileName(file.FileName));
+        try
+        {
+            await using var content = file.OpenReadStream();
+            var (review, error) = await reviews.CreateAsync(reviewRequest, content, cancellationToken);
+            return review is null
+                ? Results.Problem(error, statusCode: 400)
+                : Results.Accepted($"/api/reviews/{review.Id}", review);
+        }
+        catch (CheckpointTooLargeException)
+        {
+            return tooLarge;
+        }
+    }
+
+    private const string UploadUsage =
+        "Send multipart/form-data with file (the checkpoint), student, model (vae, gmvae or ssvae) and, for the SSVAE, gw (0 or 1).";
+
+    private static IResult NotFound(Guid id) => Results.Problem($"There is no review {id}.", statusCode: 404);
+}
