@@ -1,6 +1,4 @@
 using Bunit;
-using Microsoft.Extensions.DependencyInjection;
-using MudBlazor.Services;
 using WebGen.Shared;
 using WebGen.WebApp.Components.Runs;
 

@@ -1,8 +1,6 @@
 using Bunit;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Components.Forms;
 using MudBlazor;
-using MudBlazor.Services;
 using TorchSharp;
 using WebGen.Compute.Checkpoints;
 using WebGen.Compute.Models;
