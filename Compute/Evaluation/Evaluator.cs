@@ -21,7 +21,7 @@ public static class Evaluator
         model.eval();
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        manual_seed(0);
+        using var stream = RandomStream.Seeded(0);
         var x = bernoulli(testSubset);
 
         var (nelbo, kl, rec) = Average(ElboRepeats, () => model.NegativeElboBound(x), cancellationToken);
@@ -40,7 +40,7 @@ public static class Evaluator
     {
         model.eval();
         using var noGrad = no_grad();
-        manual_seed(0);
+        using var stream = RandomStream.Seeded(0);
         var (nelbo, kl, rec) = Average(ElboRepeats, () => model.NegativeElboBound(x, y), cancellationToken);
         return new EvaluationResult(nelbo, kl, rec, new SortedDictionary<int, double>());
     }

@@ -34,7 +34,7 @@ public static class Experiment
     {
         var device = Devices.Resolve(options.Device);
         var runDir = Path.Combine(outDir, ModelFactory.RunName(options));
-        manual_seed(options.Seed);
+        RandomStream.Seed(options.Seed);
 
         using var scope = NewDisposeScope();
         using var train = Mnist.LoadTrain(mnistDir, device);
@@ -108,6 +108,7 @@ public static class Experiment
     public static byte[] GridPng(GenerativeModel model)
     {
         var (channels, height, width) = model.ImageShape;
+        using (RandomStream.Shared())
         using (no_grad())
         using (var samples = model.SampleGrid())
             return SampleGrid.RenderPng(samples, rows: 10, cols: 20, height, width, channels);

@@ -30,7 +30,7 @@ public static class SvhnExperiment
         var trainingFile = Svhn.TrainingFile(svhnDir); // a missing split fails before anything is loaded
         var device = Devices.Resolve(options.Device);
         var runDir = Path.Combine(outDir, ModelFactory.RunName(options));
-        manual_seed(options.Seed);
+        RandomStream.Seed(options.Seed);
 
         using var scope = NewDisposeScope();
         string checkpoint;

@@ -53,7 +53,9 @@ public static class Trainer
                 optimizer.load_state_dict(optimizerState);
             (checkpoint, done) = (latest.Path, latest.Step);
         }
-        var permutation = randperm(count, device: device);
+        Tensor permutation;
+        using (RandomStream.Shared())
+            permutation = randperm(count, device: device);
         var clock = Stopwatch.StartNew();
         var position = 0L;
         model.train();
@@ -62,6 +64,7 @@ public static class Trainer
         {
             cancellationToken.ThrowIfCancellationRequested();
             using (var scope = NewDisposeScope())
+            using (RandomStream.Shared()) // the step's shuffling, binarisation and z samples
             {
                 if (position >= count)
                 {
@@ -100,6 +103,7 @@ public static class Trainer
     /// </summary>
     public static byte[] DrawPreview(GenerativeModel model)
     {
+        using var drawing = RandomStream.Shared();
         using var rng = torch.random.get_rng_state();
         try
         {

@@ -7,11 +7,10 @@ namespace WebGen.WebApp.Reviews;
 
 /// <summary>
 /// Evaluates queued reviews one at a time on a dedicated thread with the course's protocol (the IWAE-1000 bound takes
-/// a while on a CPU) and writes each one's sample grid. Training runs go on meanwhile. Both use libtorch's one default
-/// random generator, which the protocol seeds with 0 before binarising the test subset: a training step drawing on
-/// another thread between that seed and that draw would binarise the subset differently (the bounds stay honest
-/// estimates, on other pixels). A private generator seeded 0 does not reproduce the course's subset in TorchSharp
-/// (checked against PyTorch's numbers), so the protocol keeps the default one.
+/// a while on a CPU) and writes each one's sample grid. Training runs go on meanwhile, on libtorch's same default
+/// random generator: the protocol's seeded section takes the stream alone between two training steps and gives it
+/// back as it was (<see cref="RandomStream"/>), so a review scores the course's binarised subset and a run being
+/// trained draws what it would have drawn alone; training pauses while a review evaluates.
 /// </summary>
 public sealed class ReviewWorker(ReviewService reviews, IOptions<WebGenOptions> options, ILogger<ReviewWorker> logger) : BackgroundService
 {

@@ -1,5 +1,6 @@
 using SkiaSharp;
 using TorchSharp;
+using WebGen.Compute;
 using WebGen.Compute.Checkpoints;
 using WebGen.Compute.Data;
 using WebGen.Compute.Evaluation;
@@ -136,11 +137,6 @@ public sealed class VaeTests : IDisposable
         var mean = values.Average();
         return values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1);
     }
-
-    private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
-    }
 }
 
 /// <summary>The preview's draws, seeded and compared: alone, so no other class's draws land between seed and draw.</summary>
@@ -160,4 +156,65 @@ public sealed class PreviewStreamTests
         using var bitmap = SKBitmap.Decode(png);
         Assert.Equal((560, 280), (bitmap.Width, bitmap.Height));
     }
+}
+
+/// <summary>
+/// A server trains and evaluates at once on libtorch's one generator: an evaluation must give the course's numbers,
+/// and the training run must draw exactly what it would have drawn alone.
+/// </summary>
+[Collection(nameof(SeededDraws))]
+public sealed class RandomStreamTests : IDisposable
+{
+    private readonly string runs = Directory.CreateTempSubdirectory("webgen-stream-").FullName;
+
+    public void Dispose() => Directory.Delete(runs, recursive: true);
+
+    private float[] TrainedWeights(string name, TrainingData data, Action<TrainingProgress>? progress = null)
+    {
+        var options = new TrainingOptions { Iterations = 150, CheckpointEvery = 1000, Seed = 3, Device = "cpu" };
+        RandomStream.Seed(options.Seed);
+        using var model = (Vae)ModelFactory.Create(options);
+        Trainer.Train(model, data, options, Path.Combine(runs, name), progress is null ? null : new SynchronousProgress(progress));
+        using var weights = cat(model.parameters().Select(p => p.flatten()).ToList(), 0);
+        return weights.data<float>().ToArray();
+    }
+
+    [Fact]
+    public async Task AnEvaluationDuringTraining_GivesItsOwnNumbers_AndLeavesTheTrainingStreamAlone()
+    {
+        using var images = TestData.Train.Images.narrow(0, 0, 2000);
+        var data = new TrainingData(images, TestData.Train.OneHotLabels().narrow(0, 0, 2000));
+        using var subset = TestData.Test.SelectByLabel(Subsets.TestIdx);
+        manual_seed(11);
+        using var judged = new Vae();
+        var alone = Evaluator.EvaluateLowerBound(judged, subset);
+        var trainedAlone = TrainedWeights("alone", data);
+
+        // The same training with two evaluations on another thread from step 50 on, as a review does on the server:
+        // the evaluations take the stream between two steps.
+        using var started = new SemaphoreSlim(0);
+        var evaluating = Task.Run(async () =>
+        {
+            await started.WaitAsync();
+            return new[] { Evaluator.EvaluateLowerBound(judged, subset), Evaluator.EvaluateLowerBound(judged, subset) };
+        });
+        var trainedBeside = TrainedWeights("beside", data, p =>
+        {
+            if (p.Step == 50) started.Release();
+        });
+        var evaluations = await evaluating;
+
+        Assert.Equal(trainedAlone, trainedBeside);
+        Assert.All(evaluations, e =>
+        {
+            Assert.Equal(alone.Nelbo, e.Nelbo);
+            Assert.Equal(alone.Iwae[1000], e.Iwae[1000]);
+        });
+    }
+}
+
+/// <summary>Progress reported on the training thread, at once (<see cref="Progress{T}"/> would post it elsewhere).</summary>
+internal sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+{
+    public void Report(TrainingProgress value) => report(value);
 }
