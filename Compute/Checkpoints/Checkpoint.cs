@@ -52,6 +52,14 @@ public static class Checkpoint
         return saved.Count == 0 ? null : saved.MaxBy(c => c.Step);
     }
 
+    /// <summary>Where the hyperparameters of the checkpoint at <paramref name="checkpoint"/> are: run.json beside it.</summary>
+    public static string OptionsPath(string checkpoint) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpoint))!, OptionsFile);
+
+    /// <summary>A run.json as <see cref="Save"/> writes it; null when the file holds no settings.</summary>
+    public static TrainingOptions? ReadOptions(string optionsPath) =>
+        JsonSerializer.Deserialize<TrainingOptions>(File.ReadAllText(optionsPath), Json);
+
     private static void AtomicWrite(string path, Action<string> write)
     {
         var temporary = path + ".partial";
@@ -64,11 +72,10 @@ public static class Checkpoint
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"--checkpoint {path}: no such file.", path);
-        var optionsPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, OptionsFile);
+        var optionsPath = OptionsPath(path);
         if (!File.Exists(optionsPath))
             throw new FileNotFoundException($"--checkpoint {path}: {OptionsFile} (the run's hyperparameters) is not beside it.", optionsPath);
-        var options = JsonSerializer.Deserialize<TrainingOptions>(File.ReadAllText(optionsPath), Json)
-            ?? throw new InvalidDataException($"{optionsPath} is empty.");
+        var options = ReadOptions(optionsPath) ?? throw new InvalidDataException($"{optionsPath} is empty.");
         var model = ModelFactory.Create(options);
         try
         {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using TorchSharp;
 using WebGen.Compute.Models;
 using WebGen.Shared;
@@ -40,11 +39,10 @@ public static class ModelCheckpoint
             throw new FileNotFoundException($"{what}: no such file.", path);
         using var stateDict = StateDict.Read(File.ReadAllBytes(path), what);
         TrainingOptions? options = null;
-        var optionsPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Checkpoint.OptionsFile);
+        var optionsPath = Checkpoint.OptionsPath(path);
         if (stateDict.Format == CheckpointFormat.WebGen && File.Exists(optionsPath))
         {
-            options = JsonSerializer.Deserialize<TrainingOptions>(File.ReadAllText(optionsPath), Checkpoint.Json)
-                ?? throw new InvalidCheckpointException($"{optionsPath} is empty.");
+            options = Checkpoint.ReadOptions(optionsPath) ?? throw new InvalidCheckpointException($"{optionsPath} is empty.");
             if (options.Model != kind)
                 throw new InvalidCheckpointException(
                     $"{what} is {Article(options.Model)} {Name(options.Model)} checkpoint (says {Checkpoint.OptionsFile}), not {Article(kind)} {Name(kind)} one.");
