@@ -24,12 +24,34 @@ public static class Evaluator
         using var stream = RandomStream.Seeded(0);
         var x = bernoulli(testSubset);
 
-        var (nelbo, kl, rec) = Average(ElboRepeats, () => model.NegativeElboBound(x), cancellationToken);
+        var (nelbo, kl, rec) = Nelbo(model, x, cancellationToken);
         var iwae = new SortedDictionary<int, double>();
         foreach (var m in IwaeSamples)
             iwae[m] = Average(Math.Max(100 / m, 1), () => model.NegativeIwaeBound(x, m), cancellationToken).Item1;
         return new EvaluationResult(nelbo, kl, rec, iwae);
     }
+
+    /// <summary>
+    /// The NELBO of <see cref="EvaluateLowerBound"/> with the test subset binarised after seeding with 0, 1, …,
+    /// <paramref name="seeds"/> − 1 instead of 0 alone: every model is judged on one fixed draw of 100 binary
+    /// images, and this measures how much that draw moves the number (element 0 is the protocol's NELBO).
+    /// </summary>
+    public static double[] NelboPerBinarisation(LatentVariableModel model, Tensor testSubset, int seeds, CancellationToken cancellationToken = default)
+    {
+        model.eval();
+        using var noGrad = no_grad();
+        var nelbos = new double[seeds];
+        for (var seed = 0; seed < seeds; seed++)
+        {
+            using var scope = NewDisposeScope();
+            using var stream = RandomStream.Seeded(seed);
+            nelbos[seed] = Nelbo(model, bernoulli(testSubset), cancellationToken).Item1;
+        }
+        return nelbos;
+    }
+
+    private static (double, double, double) Nelbo(LatentVariableModel model, Tensor x, CancellationToken cancellationToken) =>
+        Average(ElboRepeats, () => model.NegativeElboBound(x), cancellationToken);
 
     /// <summary>
     /// FSVAE: NELBO, KL and Rec of log p(x | y) averaged over 100 calls (one z each) after seeding with 0, as

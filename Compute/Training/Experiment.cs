@@ -80,6 +80,22 @@ public static class Experiment
         return new RunResult(loaded.Options, metrics, 0, 0, Path.GetFullPath(checkpoint), grid, loaded.Format);
     }
 
+    /// <summary>
+    /// The NELBO of a VAE or GMVAE checkpoint under <paramref name="seeds"/> binarisations of the test subset
+    /// (<see cref="Evaluator.NelboPerBinarisation"/>); element 0 is the protocol's.
+    /// </summary>
+    public static double[] NelboPerBinarisation(
+        string checkpoint, ModelKind model, string mnistDir, string device, int seeds, CancellationToken cancellationToken = default)
+    {
+        var target = Devices.Resolve(device);
+        using var loaded = ModelCheckpoint.Load(checkpoint, model, target, $"--checkpoint {checkpoint}");
+        if (loaded.Model is not LatentVariableModel bounded)
+            throw new ArgumentException($"--binarisations: only VAE and GMVAE are judged on the binarised test subset, not {model}.");
+        using var test = Mnist.LoadTest(mnistDir, target);
+        using var subset = test.SelectByLabel(Subsets.TestIdx);
+        return Evaluator.NelboPerBinarisation(bounded, subset, seeds, cancellationToken);
+    }
+
     /// <summary>VAE and GMVAE: the lower bounds on the test subset; SSVAE: accuracy on all 10,000 test images.</summary>
     public static RunMetrics Evaluate(GenerativeModel model, string mnistDir, Device device, CancellationToken cancellationToken = default)
     {

@@ -20,6 +20,7 @@ public sealed class RunService(
     private readonly RunQueue queue = QueueFor(rules);
     private readonly ConcurrentDictionary<Guid, CancellationTokenSource> running = new();
     private readonly SemaphoreSlim creating = new(1, 1);
+    private readonly SemaphoreSlim updating = new(1, 1);
 
     internal RunQueue Queue => queue;
 
@@ -198,15 +199,25 @@ public sealed class RunService(
 
     private async Task<RunState?> UpdateAsync(Guid id, Func<RunEntity, RunsDb, bool> change, CancellationToken cancellationToken = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var entity = await db.Runs.SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
-        if (entity is null || !change(entity, db))
-            return null;
-        await db.SaveChangesAsync(cancellationToken);
-        var state = entity.ToState();
-        await hub.Clients.Group(RunsHub.Group(id)).RunUpdated(state);
-        Changed?.Invoke(state);
-        return state;
+        // One change at a time, read to push: two that both start from "queued" (the worker starting the run, a
+        // cancel) would otherwise both succeed and the last write win, and watchers get the states in stored order.
+        await updating.WaitAsync(cancellationToken);
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var entity = await db.Runs.SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
+            if (entity is null || !change(entity, db))
+                return null;
+            await db.SaveChangesAsync(cancellationToken);
+            var state = entity.ToState();
+            await hub.Clients.Group(RunsHub.Group(id)).RunUpdated(state);
+            Changed?.Invoke(state);
+            return state;
+        }
+        finally
+        {
+            updating.Release();
+        }
     }
 
     /// <summary>

@@ -18,13 +18,14 @@ public sealed class RunsHub(RunService runs, ClassAccess access) : Hub<IRunsClie
 
     public async Task<RunState?> Subscribe(Guid runId)
     {
-        var state = await runs.GetAsync(runId, Context.ConnectionAborted);
-        if (state is null)
-            return null;
-        if (!access.ViewerOf(Context.User).MaySee(state))
-            throw new HubException(Viewer.NotYours(runId));
+        // In the group before the state is read: a change between the two then arrives as an update, where the other
+        // order would lose it (and a run finishing there would leave its watcher waiting for the end forever).
         await Groups.AddToGroupAsync(Context.ConnectionId, Group(runId), Context.ConnectionAborted);
-        return state;
+        var state = await runs.GetAsync(runId, Context.ConnectionAborted);
+        if (state is not null && access.ViewerOf(Context.User).MaySee(state))
+            return state;
+        await Groups.RemoveFromGroupAsync(Context.ConnectionId, Group(runId), Context.ConnectionAborted);
+        return state is null ? null : throw new HubException(Viewer.NotYours(runId));
     }
 
     public Task Unsubscribe(Guid runId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, Group(runId));

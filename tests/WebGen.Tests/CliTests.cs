@@ -89,6 +89,16 @@ public class CliTests
         Assert.Single(stderr.TrimEnd().Split('\n'));
     }
 
+    [Theory]
+    [InlineData("vae", "1", "webgen eval: --binarisations 1: accepted values are whole numbers from 2 to 1000.")]
+    [InlineData("ssvae", "10", "webgen eval: --binarisations: accepted for vae and gmvae (judged on the binarised test subset), not ssvae.")]
+    public void Eval_Binarisations_OutOfRangeOrForAModelJudgedOtherwise_IsAClearError(string model, string seeds, string message)
+    {
+        var (exitCode, _, stderr) = Run("eval", model, "--checkpoint", PyTorchCheckpointTests.Fixture("vae_zip.pt"), "--binarisations", seeds);
+        Assert.Equal(2, exitCode);
+        Assert.Equal(message, stderr.Trim());
+    }
+
     [Fact]
     public void Eval_WithoutCheckpoint_SaysItIsRequired()
     {

@@ -43,6 +43,17 @@ public sealed class VaeTests : IDisposable
     }
 
     [Fact]
+    public void NelboPerBinarisation_StartsWithTheProtocolsNelbo_AndOtherDrawsOfTheSubsetMoveIt()
+    {
+        manual_seed(6);
+        using var model = new Vae();
+        using var subset = TestData.Test.SelectByLabel(Subsets.TestIdx);
+        var perSeed = Evaluator.NelboPerBinarisation(model, subset, seeds: 3);
+        Assert.Equal(Evaluator.EvaluateLowerBound(model, subset).Nelbo, perSeed[0]);
+        Assert.Equal(3, perSeed.Distinct().Count());
+    }
+
+    [Fact]
     public void ShortTraining_LowersTheNelboWellBelowItsStart()
     {
         var options = new TrainingOptions { Iterations = 300, Seed = 0, Device = "cpu" };

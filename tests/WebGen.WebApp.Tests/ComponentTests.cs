@@ -43,16 +43,19 @@ public sealed class ComponentTests : MudComponentTests
             .Add(f => f.OnSubmit, (Action<(TrainingOptions, int)>)submitted.Add));
         Assert.Equal("30000", Input(form, "iterations").GetAttribute("value"));
 
+        // MudBlazor may pass a value on after the event returns (it failed under load in a full run): wait for it.
         form.Find("[data-testid=preset-quick]").Click();
-        Assert.Equal(RunForm.QuickDemoIterations.ToString(), Input(form, "iterations").GetAttribute("value"));
+        form.WaitForAssertion(() => Assert.Equal(RunForm.QuickDemoIterations.ToString(), Input(form, "iterations").GetAttribute("value")));
         Input(form, "replicates").Input("3");
+        form.WaitForAssertion(() => Assert.Equal("3", Input(form, "replicates").GetAttribute("value")));
         form.Find("[data-testid=submit]").Click();
+        form.WaitForAssertion(() => Assert.Single(submitted));
         var (options, replicates) = Assert.Single(submitted);
         Assert.Equal(TrainingOptions.For(ModelKind.Ssvae) with { Iterations = RunForm.QuickDemoIterations }, options);
         Assert.Equal(3, replicates);
 
         form.Find("[data-testid=preset-homework]").Click();
-        Assert.Equal("30000", Input(form, "iterations").GetAttribute("value"));
+        form.WaitForAssertion(() => Assert.Equal("30000", Input(form, "iterations").GetAttribute("value")));
     }
 
     [Fact]
@@ -88,6 +91,24 @@ public sealed class ComponentTests : MudComponentTests
         Assert.EndsWith("preview.png?step=5000", view.Find("[data-testid=preview]").GetAttribute("src"));
         Assert.NotNull(view.Find("[data-testid=cancel]"));
         Assert.Empty(view.FindAll("[data-testid=results]"));
+    }
+
+    [Fact]
+    public void RunView_DrawsTheCurvesAgainOnlyWhenNewPointsArrive()
+    {
+        var now = DateTime.UtcNow;
+        List<MetricPoint> history = [new(50, 200, 5, 195, 100, now), new(100, 180, 7, 173, 100, now)];
+        RunState At(int step) => State(RunStatus.Running, new TrainingProgress(step, 20000, 180, 7, 173, 100));
+        var view = Render<RunView>(p => p.Add(v => v.State, At(100)).Add(v => v.History, history));
+        var chart = view.FindComponent<LineChart>();
+        var drawn = chart.RenderCount;
+
+        view.Render(p => p.Add(v => v.State, At(120)).Add(v => v.History, history)); // the progress bar moves, no new point
+        Assert.Equal("Step 120 of 20,000", view.Find("[data-testid=step]").TextContent.Trim());
+        Assert.Equal(drawn, chart.RenderCount);
+
+        view.Render(p => p.Add(v => v.State, At(150)).Add(v => v.History, [.. history, new(150, 170, 8, 162, 100, now)]));
+        Assert.True(chart.RenderCount > drawn, "a new point draws the curves again");
     }
 
     [Fact]

@@ -2,7 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using WebGen.Shared;
+using WebGen.WebApp.Runs;
 
 namespace WebGen.WebApp.Tests;
 
@@ -144,6 +147,42 @@ public sealed class RunsTests(WebGenFactory factory) : IClassFixture<WebGenFacto
             while (!(state = await client.GetFromJsonAsync<RunState>($"/api/runs/{run.Id}", factory.Json, timeout.Token))!.IsFinished)
                 await Task.Delay(20, timeout.Token);
             Assert.Equal(RunStatus.Cancelled, state.Status);
+        }
+    }
+
+    [Fact]
+    public async Task TwoChangesToOneRunAtOnce_AreAppliedOneAfterTheOther()
+    {
+        // The worker marking a run running and a cancel marking it cancelled both start from "queued": one wins, the
+        // other sees the winner's status and refuses, and the store keeps the winner's (never "cancelled" then
+        // overwritten by "running", which trained a cancelled run to the end). The runs are stored, not queued, so
+        // only this test's two changes touch them.
+        var runs = factory.Services.GetRequiredService<RunService>();
+        var ids = Enumerable.Range(0, 40).Select(_ => Guid.NewGuid()).ToList();
+        await using (var db = await factory.Services.GetRequiredService<IDbContextFactory<RunsDb>>().CreateDbContextAsync())
+        {
+            db.Runs.AddRange(ids.Select(id => new RunEntity
+            {
+                Id = id, Group = id, Status = RunStatus.Queued, CreatedUtc = DateTime.UtcNow,
+                OptionsJson = RunEntity.Serialize(TrainingOptions.For(ModelKind.Vae)),
+            }));
+            await db.SaveChangesAsync();
+        }
+        Func<RunEntity, bool> From(RunStatus queued, RunStatus to) => r =>
+        {
+            if (r.Status != queued) return false;
+            r.Status = to;
+            return true;
+        };
+        using var client = factory.CreateClient();
+        foreach (var id in ids)
+        {
+            var start = Task.Run(() => runs.UpdateAsync(id, From(RunStatus.Queued, RunStatus.Running)));
+            var cancel = Task.Run(() => runs.UpdateAsync(id, From(RunStatus.Queued, RunStatus.Cancelled)));
+            var winners = (await Task.WhenAll(start, cancel)).OfType<RunState>().ToList();
+            var stored = await client.GetFromJsonAsync<RunState>($"/api/runs/{id}", factory.Json);
+            Assert.Equal(winners.Select(w => w.Status), [stored!.Status]);
+            await runs.UpdateAsync(id, From(RunStatus.Running, RunStatus.Cancelled)); // finished, for the other tests
         }
     }
 
