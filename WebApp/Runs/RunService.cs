@@ -228,6 +228,10 @@ public sealed class RunService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await db.Database.EnsureCreatedAsync(cancellationToken);
+        // Write-ahead logging (kept in the file): the progress of a training run is written a few times a second
+        // while pages read, and a commit appends to one log instead of creating, syncing and deleting a journal.
+        if (db.Database.IsSqlite())
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;", cancellationToken);
         try
         {
             // Reading a row of each table names every column: a table or column an older WebGen did not make fails here.

@@ -2,12 +2,24 @@ using Microsoft.Data.Sqlite;
 
 namespace WebGen.WebApp.Tests;
 
-/// <summary>The runs database an older WebGen made: refused at start with the reason, not half used.</summary>
+/// <summary>The runs database: written ahead to a log; one an older WebGen made is refused at start with the reason, not half used.</summary>
 public sealed class StoreTests : IDisposable
 {
     private readonly string folder = Directory.CreateTempSubdirectory("webgen-store-").FullName;
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    [Fact]
+    public void ANewDatabase_IsInWriteAheadLogMode()
+    {
+        using (var app = WebGenFactory.On(folder, []))
+            app.CreateClient().Dispose();
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(folder, "runs.db")};Pooling=False");
+        connection.Open();
+        using var mode = connection.CreateCommand();
+        mode.CommandText = "PRAGMA journal_mode;";
+        Assert.Equal("wal", mode.ExecuteScalar());
+    }
 
     [Fact]
     public void ADatabaseWithoutTheAccountsTablesAndRunOwners_IsRefusedAtStart()
