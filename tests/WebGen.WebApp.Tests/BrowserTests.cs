@@ -39,17 +39,21 @@ public sealed class BrowserTests : IAsyncLifetime
         // The progress bar moves: several step counts are seen while it trains, then the final grid appears.
         var step = page.GetByTestId("step");
         var grid = page.GetByTestId("grid");
-        var seen = new HashSet<string>();
+        var (seen, titles) = (new HashSet<string>(), new HashSet<string>());
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
         while (!await grid.IsVisibleAsync())
         {
             if (await step.IsVisibleAsync())
                 seen.Add((await step.TextContentAsync())!.Trim());
+            titles.Add(await page.TitleAsync());
             await Task.Delay(100, timeout.Token);
         }
         var moving = seen.Where(s => s != "Step 0 of 600" && s != "Step 600 of 600").ToList();
         Assert.True(moving.Count >= 2, $"steps seen while training: {string.Join(" | ", seen)}");
         await Assertions.Expect(step).ToHaveTextAsync("Step 600 of 600");
+        // The tab follows the run too: its percentage while training, then the outcome.
+        Assert.Contains(titles, t => System.Text.RegularExpressions.Regex.IsMatch(t, @"^[1-9]\d? % · VAE · seed 0 · WebGen$"));
+        await Assertions.Expect(page).ToHaveTitleAsync("VAE · seed 0 (completed) · WebGen");
 
         // The grid is a real image: the browser decoded it to the renderer's 560 × 280 pixels.
         var width = await grid.EvaluateAsync<int>("img => img.complete ? img.naturalWidth : 0");

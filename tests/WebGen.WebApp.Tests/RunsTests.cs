@@ -163,7 +163,10 @@ public sealed class RunsTests(WebGenFactory factory) : IClassFixture<WebGenFacto
         {
             db.Runs.AddRange(ids.Select(id => new RunEntity
             {
-                Id = id, Group = id, Status = RunStatus.Queued, CreatedUtc = DateTime.UtcNow,
+                Id = id,
+                Group = id,
+                Status = RunStatus.Queued,
+                CreatedUtc = DateTime.UtcNow,
                 OptionsJson = RunEntity.Serialize(TrainingOptions.For(ModelKind.Vae)),
             }));
             await db.SaveChangesAsync();
