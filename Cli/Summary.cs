@@ -34,12 +34,11 @@ public static class Summary
     /// <summary>The NELBO under each binarisation of the test subset: its spread, and where the protocol's (seed 0) falls.</summary>
     public static void WriteBinarisations(TextWriter output, IReadOnlyList<double> nelbos)
     {
-        var mean = nelbos.Average();
-        var sd = Math.Sqrt(nelbos.Sum(v => (v - mean) * (v - mean)) / (nelbos.Count - 1));
+        var spread = MetricSummary.Of(nelbos);
         var below = nelbos.Count(v => v < nelbos[0]);
         output.WriteLine($"  NELBO over {nelbos.Count} binarisations of the test subset (seeds 0..{nelbos.Count - 1}): " +
-                         $"mean {mean:F2}, sd {sd:F2}, {nelbos.Min():F2} to {nelbos.Max():F2}; " +
-                         $"the protocol's seed 0 gives {nelbos[0]:F2} ({nelbos[0] - mean:+0.00;-0.00} from the mean, {below} of {nelbos.Count} lower)");
+                         $"mean {spread.Mean:F2}, sd {spread.StandardDeviation:F2}, {nelbos.Min():F2} to {nelbos.Max():F2}; " +
+                         $"the protocol's seed 0 gives {nelbos[0]:F2} ({nelbos[0] - spread.Mean:+0.00;-0.00} from the mean, {below} of {nelbos.Count} lower)");
     }
 
     /// <summary>pytorch-zip, pytorch-legacy, webgen.</summary>

@@ -13,6 +13,9 @@ public sealed record MetricSummary(double Mean, double StandardError, IReadOnlyL
         return new MetricSummary(mean, standardError, values);
     }
 
+    /// <summary>The sample standard deviation of the values (the standard error times √n).</summary>
+    public double StandardDeviation => StandardError * Math.Sqrt(Values.Count);
+
     public override string ToString() =>
         double.IsNaN(StandardError) ? Format(Mean) : $"{Format(Mean)} ± {Format(StandardError, Mean)}";
 
