@@ -162,7 +162,7 @@ public static class ModelCheckpoint
         }
         foreach (var (name, given) in file)
             if (!expected.ContainsKey(name))
-                problems.Add($"unexpected {name} ({StateDict.Shape(given)})");
+                problems.Add($"unexpected {StateDict.Printable(name)} ({StateDict.Shape(given)})");
         return problems;
     }
 }

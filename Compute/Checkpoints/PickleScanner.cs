@@ -33,8 +33,24 @@ public static class PickleScanner
     /// <summary>torch.save memoizes a few values per tensor.</summary>
     public const int MaxMemo = 8192;
 
-    private static readonly object Opaque = new();
-    private static readonly object Mark = new();
+    // What the simulated stack holds: only as much of each value as decides what Razorvine will do with it, so that
+    // every value the scanner lets through is one Razorvine can use where the pickle puts it.
+    private sealed class Value(string kind)
+    {
+        public string Kind { get; } = kind;
+    }
+    private sealed record Text(string Ascii);
+    private sealed record Callable(string Global);
+
+    private static readonly Value Mark = new("MARK");
+    private static readonly Value Other = new("a value");
+    private static readonly Value None = new("None");
+    private static readonly Value Tuple = new("a tuple");
+    private static readonly Value Dict = new("a dict");
+    private static readonly Value List = new("a list");
+
+    /// <summary>An OrderedDict instance: a dict that also takes BUILD's attributes.</summary>
+    private static readonly Value OrderedDict = new("an OrderedDict");
 
     private static readonly Dictionary<byte, string> Refused = new()
     {
@@ -106,13 +122,26 @@ public static class PickleScanner
             stack.Count == 0 ? throw Malformed("the stack is empty")
             : stack[^1] == Mark ? throw Malformed("a value is taken from below a MARK")
             : stack[^1];
-        void PopMark()
+        List<object> PopMark()
         {
             var mark = stack.LastIndexOf(Mark);
             if (mark < 0)
                 throw Malformed("no MARK to pop to");
+            var items = stack.GetRange(mark + 1, stack.Count - mark - 1);
             stack.RemoveRange(mark, stack.Count - mark);
             marks--;
+            return items;
+        }
+        void Expect(object value, Value kind, string role)
+        {
+            // An OrderedDict is a dict too.
+            if (value != kind && !(kind == Dict && value == OrderedDict))
+                throw Malformed($"{role} is {Describe(value)}, not {kind.Kind}");
+        }
+        void Key(object key)
+        {
+            if (key == None)
+                throw Malformed("a dict key is None");
         }
         void Memoize(long index)
         {
@@ -125,12 +154,13 @@ public static class PickleScanner
         }
         object Fetch(long index) =>
             index <= int.MaxValue && memo.TryGetValue((int)index, out var value) ? value : throw Malformed($"memo index {index} is not set");
-        void CheckGlobal(string module, string name)
+        Callable CheckGlobal(string module, string name)
         {
             if (!allowed.Contains($"{module}.{name}"))
                 throw new UnsafePickleException(
                     $"{what} asks for the Python global {module}.{name}, which a state dict never needs; refused without " +
                     $"loading anything. Accepted globals: {string.Join(", ", allowed.Order(StringComparer.Ordinal))}.");
+            return new Callable($"{module}.{name}");
         }
 
         while (true)
@@ -159,16 +189,19 @@ public static class PickleScanner
                     marks++;
                     break;
 
-                case (byte)'J': Take(pickle, 4); Push(Opaque); break; // BININT
-                case (byte)'K': Take(pickle, 1); Push(Opaque); break; // BININT1
-                case (byte)'M': Take(pickle, 2); Push(Opaque); break; // BININT2
-                case 0x8a: Take(pickle, Take(pickle, 1)[0]); Push(Opaque); break; // LONG1
-                case (byte)'N' or 0x88 or 0x89: Push(Opaque); break; // NONE NEWTRUE NEWFALSE
-                case (byte)'}' or (byte)']' or (byte)')': Push(Opaque); break; // EMPTY_DICT EMPTY_LIST EMPTY_TUPLE
+                case (byte)'J': Take(pickle, 4); Push(Other); break; // BININT
+                case (byte)'K': Take(pickle, 1); Push(Other); break; // BININT1
+                case (byte)'M': Take(pickle, 2); Push(Other); break; // BININT2
+                case 0x8a: Take(pickle, Take(pickle, 1)[0]); Push(Other); break; // LONG1
+                case (byte)'N': Push(None); break; // NONE
+                case 0x88 or 0x89: Push(Other); break; // NEWTRUE NEWFALSE
+                case (byte)'}': Push(Dict); break; // EMPTY_DICT
+                case (byte)']': Push(List); break; // EMPTY_LIST
+                case (byte)')': Push(Tuple); break; // EMPTY_TUPLE
 
                 // Strings: kept, when they could name a global, since STACK_GLOBAL takes its module and name from the stack.
-                case (byte)'X': Push(Text(Take(pickle, BinaryPrimitives.ReadUInt32LittleEndian(Take(pickle, 4))))); break; // BINUNICODE
-                case 0x8c: Push(Text(Take(pickle, Take(pickle, 1)[0]))); break; // SHORT_BINUNICODE
+                case (byte)'X': Push(AsText(Take(pickle, BinaryPrimitives.ReadUInt32LittleEndian(Take(pickle, 4))))); break; // BINUNICODE
+                case 0x8c: Push(AsText(Take(pickle, Take(pickle, 1)[0]))); break; // SHORT_BINUNICODE
 
                 case (byte)'q': Memoize(Take(pickle, 1)[0]); break; // BINPUT
                 case (byte)'r': Memoize(BinaryPrimitives.ReadUInt32LittleEndian(Take(pickle, 4))); break; // LONG_BINPUT
@@ -177,30 +210,52 @@ public static class PickleScanner
                 case (byte)'j': Push(Fetch(BinaryPrimitives.ReadUInt32LittleEndian(Take(pickle, 4)))); break; // LONG_BINGET
 
                 case (byte)'c': // GLOBAL module\nname\n
-                    CheckGlobal(Identifier(pickle), Identifier(pickle));
-                    Push(Opaque);
+                    Push(CheckGlobal(Identifier(pickle), Identifier(pickle)));
                     break;
                 case 0x93: // STACK_GLOBAL
                     {
                         var name = Pop();
                         var module = Pop();
-                        if (module is not string m || name is not string n)
+                        if (module is not Text m || name is not Text n)
                             throw new UnsafePickleException(
                                 $"{what} builds a global's name at run time or from characters other than ASCII letters, digits, '_' and '.'; refused without loading anything.");
-                        CheckGlobal(m, n);
-                        Push(Opaque);
+                        Push(CheckGlobal(m.Ascii, n.Ascii));
                         break;
                     }
 
-                case (byte)'Q': Pop(); Push(Opaque); break; // BINPERSID
-                case (byte)'R': Pop(); Pop(); Push(Opaque); break; // REDUCE
-                case (byte)'b' or (byte)'a': Pop(); Top(); break; // BUILD APPEND
-                case (byte)'s': Pop(); Pop(); Top(); break; // SETITEM
-                case (byte)'e' or (byte)'u': PopMark(); Top(); break; // APPENDS SETITEMS
-                case (byte)'t': PopMark(); Push(Opaque); break; // TUPLE
-                case 0x85: Pop(); Push(Opaque); break; // TUPLE1
-                case 0x86: Pop(); Pop(); Push(Opaque); break; // TUPLE2
-                case 0x87: Pop(); Pop(); Pop(); Push(Opaque); break; // TUPLE3
+                case (byte)'Q': Pop(); Push(Other); break; // BINPERSID: the loader checks the id itself
+                case (byte)'R': // REDUCE
+                    {
+                        Expect(Pop(), Tuple, "REDUCE's arguments");
+                        var callable = Pop() as Callable ?? throw Malformed("REDUCE calls something other than a global");
+                        Push(callable.Global == "collections.OrderedDict" ? OrderedDict : Other);
+                        break;
+                    }
+                case (byte)'b': // BUILD: an OrderedDict's attributes
+                    Expect(Pop(), Dict, "BUILD's state");
+                    Expect(Top(), OrderedDict, "BUILD's object");
+                    break;
+                case (byte)'a': Pop(); Expect(Top(), List, "APPEND's target"); break; // APPEND
+                case (byte)'e': PopMark(); Expect(Top(), List, "APPENDS's target"); break; // APPENDS
+                case (byte)'s': // SETITEM
+                    Pop();
+                    Key(Pop());
+                    Expect(Top(), Dict, "SETITEM's target");
+                    break;
+                case (byte)'u': // SETITEMS: keys and values in pairs since the mark
+                    {
+                        var items = PopMark();
+                        if (items.Count % 2 != 0)
+                            throw Malformed($"SETITEMS finds {items.Count} values since its MARK, not key-value pairs");
+                        for (var i = 0; i < items.Count; i += 2)
+                            Key(items[i]);
+                        Expect(Top(), Dict, "SETITEMS's target");
+                        break;
+                    }
+                case (byte)'t': PopMark(); Push(Tuple); break; // TUPLE
+                case 0x85: Pop(); Push(Tuple); break; // TUPLE1
+                case 0x86: Pop(); Pop(); Push(Tuple); break; // TUPLE2
+                case 0x87: Pop(); Pop(); Pop(); Push(Tuple); break; // TUPLE3
                 default:
                     position--;
                     var named = Refused.TryGetValue(opcode, out var known) ? $"{known} " : "";
@@ -209,7 +264,14 @@ public static class PickleScanner
         }
 
         // A string that could name a global is kept only if every unpickler decodes it to the same characters.
-        static object Text(ReadOnlySpan<byte> utf8) => IsIdentifier(utf8) ? Encoding.ASCII.GetString(utf8) : Opaque;
+        static object AsText(ReadOnlySpan<byte> utf8) => IsIdentifier(utf8) ? new Text(Encoding.ASCII.GetString(utf8)) : Other;
+        static string Describe(object value) => value switch
+        {
+            Value v => v.Kind,
+            Text => "a string",
+            Callable c => $"the global {c.Global}",
+            _ => "a value",
+        };
     }
 
     private static bool IsIdentifier(ReadOnlySpan<byte> bytes)

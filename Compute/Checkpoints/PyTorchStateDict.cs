@@ -59,7 +59,7 @@ public static class PyTorchStateDict
             using var archive = new ZipArchive(new MemoryStream(file, writable: false), ZipArchiveMode.Read);
             // One reading of the archive: with a name twice, which entry is meant depends on who looks it up.
             if (archive.Entries.GroupBy(e => e.FullName).FirstOrDefault(g => g.Count() > 1) is { } twice)
-                throw new InvalidCheckpointException($"{what} holds the zip entry {twice.Key} more than once; a PyTorch checkpoint names each once.");
+                throw new InvalidCheckpointException($"{what} holds the zip entry {StateDict.Printable(twice.Key)} more than once; a PyTorch checkpoint names each once.");
             var pickles = archive.Entries.Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal)
                                                      && e.FullName.IndexOf('/') == e.FullName.Length - "/data.pkl".Length).ToList();
             if (pickles.Count != 1)
@@ -77,9 +77,9 @@ public static class PyTorchStateDict
             foreach (var storage in storages.Values)
             {
                 var entry = archive.GetEntry($"{prefix}data/{storage.Key}")
-                    ?? throw new InvalidCheckpointException($"{what} has no data for storage {storage.Key} ({prefix}data/{storage.Key}).");
+                    ?? throw new InvalidCheckpointException($"{what} has no data for storage {StateDict.Printable(storage.Key)}.");
                 if (entry.Length != storage.Bytes)
-                    throw new InvalidCheckpointException($"{what}: storage {storage.Key} holds {entry.Length} bytes; {storage.Count} {storage.DType} values need {storage.Bytes}.");
+                    throw new InvalidCheckpointException($"{what}: storage {StateDict.Printable(storage.Key)} holds {entry.Length} bytes; {storage.Count} {storage.DType} values need {storage.Bytes}.");
                 storage.Fill(ReadEntry(entry, ref budget, what), bigEndian, what);
             }
             return Build(tensors, CheckpointFormat.PyTorchZip, what);
@@ -128,16 +128,16 @@ public static class PyTorchStateDict
             foreach (var key in keys)
             {
                 if (key is not string name || !storages.TryGetValue(name, out var storage))
-                    throw new InvalidCheckpointException($"{what} lists storage {key} that no tensor uses.");
+                    throw new InvalidCheckpointException($"{what} lists storage {StateDict.Printable(key?.ToString() ?? "None")} that no tensor uses.");
                 if (storage.Data is not null)
-                    throw new InvalidCheckpointException($"{what} lists storage {name} twice.");
+                    throw new InvalidCheckpointException($"{what} lists storage {StateDict.Printable(name)} twice.");
                 if (file.Length - position < 8)
-                    throw new InvalidCheckpointException($"{what} ends before storage {name}.");
+                    throw new InvalidCheckpointException($"{what} ends before storage {StateDict.Printable(name)}.");
                 var count = BinaryPrimitives.ReadInt64LittleEndian(file.AsSpan(position));
                 position += 8;
                 // The count was bounded when the pickle declared it, so the product cannot overflow.
                 if (count != storage.Count || storage.Bytes > file.Length - position)
-                    throw new InvalidCheckpointException($"{what}: storage {name} has {count} elements on disk; its tensors say {storage.Count}.");
+                    throw new InvalidCheckpointException($"{what}: storage {StateDict.Printable(name)} has {count} elements on disk; its tensors say {storage.Count}.");
                 storage.Fill(file.AsSpan(position, (int)storage.Bytes), bigEndian, what);
                 position += (int)storage.Bytes;
             }
@@ -153,7 +153,7 @@ public static class PyTorchStateDict
     private static byte[] ReadEntry(ZipArchiveEntry entry, ref long budget, string what)
     {
         using var stream = entry.Open();
-        var bytes = StateDict.ReadAllBytes(stream, budget, $"{what} ({entry.FullName} unpacked)");
+        var bytes = StateDict.ReadAllBytes(stream, budget, $"{what} ({StateDict.Printable(entry.FullName)} unpacked)");
         budget -= bytes.Length;
         return bytes;
     }
@@ -165,11 +165,9 @@ public static class PyTorchStateDict
         {
             return unpickler.loads(pickle);
         }
-        // What Razorvine throws when values of the wrong kind meet (a number called, a tuple used as a dict).
-        catch (Exception e) when (e is PickleException or InvalidCastException or InvalidOperationException or NullReferenceException
-                                      or ArgumentException or FormatException or OverflowException or KeyNotFoundException)
+        catch (MalformedStateDictException e)
         {
-            throw new InvalidCheckpointException($"{what}: the {part} pickle is malformed ({e.Message}).", e);
+            throw new InvalidCheckpointException($"{what}: {e.Message}");
         }
     }
 
@@ -188,7 +186,7 @@ public static class PyTorchStateDict
         foreach (DictionaryEntry entry in root)
         {
             if (entry.Key is not string name || entry.Value is not PickledTensor pickled)
-                throw new InvalidCheckpointException($"{what}: entry {entry.Key} is a {entry.Value?.GetType().Name ?? "None"}, not a tensor.");
+                throw new InvalidCheckpointException($"{what}: entry {StateDict.Printable(entry.Key?.ToString() ?? "None")} is a {entry.Value?.GetType().Name ?? "None"}, not a tensor.");
             tensors.Add((name, pickled));
         }
         checkShapes(tensors.ToDictionary(t => t.Item1, t => t.Item2.Size));
@@ -210,7 +208,7 @@ public static class PyTorchStateDict
         foreach (var (name, tensor) in pickled)
         {
             var data = tensor.Storage.Data
-                ?? throw new InvalidCheckpointException($"{what}: the data of {name} (storage {tensor.Storage.Key}) is missing.");
+                ?? throw new InvalidCheckpointException($"{what}: the data of {StateDict.Printable(name)} (storage {StateDict.Printable(tensor.Storage.Key)}) is missing.");
             tensors[name] = data.as_strided(tensor.Size, tensor.Stride, tensor.Offset).clone().MoveToOuterDisposeScope();
         }
         return new StateDict(format, tensors);
@@ -231,7 +229,7 @@ public static class PyTorchStateDict
         public void Fill(ReadOnlySpan<byte> bytes, bool bigEndian, string what)
         {
             if (bytes.Length != Bytes)
-                throw new InvalidCheckpointException($"{what}: storage {Key} holds {bytes.Length} bytes; {Count} {DType} values need {Bytes}.");
+                throw new InvalidCheckpointException($"{what}: storage {StateDict.Printable(Key)} holds {bytes.Length} bytes; {Count} {DType} values need {Bytes}.");
             if (!bigEndian || ElementSize == 1)
             {
                 Data = StateDict.FromBytes(bytes, DType, [Count]);
@@ -260,19 +258,19 @@ public static class PyTorchStateDict
         {
             if (Size.Length != Stride.Length || Size.Any(s => s < 0) || Numel > StateDict.MaxValues)
                 throw new InvalidCheckpointException(
-                    $"{what}: {name} has {Size.Length} sizes and {Stride.Length} strides, a negative size or more than {StateDict.MaxValues} values.");
+                    $"{what}: {StateDict.Printable(name)} has {Size.Length} sizes and {Stride.Length} strides, a negative size or more than {StateDict.MaxValues} values.");
             long expected = 1;
             // Dimensions of one value have no effect on the layout; the others, by increasing stride, must tile exactly.
             foreach (var (size, stride) in Size.Zip(Stride).Where(d => d.First != 1).OrderBy(d => d.Second))
             {
                 if (stride != expected)
                     throw new InvalidCheckpointException(
-                        $"{what}: {name} ({StateDict.Shape(Size)}) has strides ({string.Join(", ", Stride)}), which are zero, overlapping or gapped; accepted are those of a contiguous tensor or a permutation of them.");
+                        $"{what}: {StateDict.Printable(name)} ({StateDict.Shape(Size)}) has strides ({string.Join(", ", Stride)}), which are zero, overlapping or gapped; accepted are those of a contiguous tensor or a permutation of them.");
                 expected = size == 0 ? expected : expected * size;
             }
             if (Offset < 0 || Offset > Storage.Count - Numel)
                 throw new InvalidCheckpointException(
-                    $"{what}: {name} ({StateDict.Shape(Size)}) at offset {Offset} reads outside its storage of {Storage.Count} values.");
+                    $"{what}: {StateDict.Printable(name)} ({StateDict.Shape(Size)}) at offset {Offset} reads outside its storage of {Storage.Count} values.");
         }
     }
 
@@ -287,12 +285,12 @@ public static class PyTorchStateDict
                 || id[2] is not string key || !TryInteger(id[4], out var count) || count < 0)
                 throw new InvalidCheckpointException($"{what}: a persistent id is not a tensor storage.");
             if (count > StateDict.MaxValues)
-                throw new InvalidCheckpointException($"{what}: storage {key} declares {count} values; accepted are at most {StateDict.MaxValues}.");
+                throw new InvalidCheckpointException($"{what}: storage {StateDict.Printable(key)} declares {count} values; accepted are at most {StateDict.MaxValues}.");
             if (id.Length == 6 && id[5] is not null)
                 throw new InvalidCheckpointException($"{what} uses storage views (PyTorch before 0.4); re-save it with a newer PyTorch.");
             if (Storages.TryGetValue(key, out var known))
                 return known.DType == type.DType && known.Count == count ? known
-                    : throw new InvalidCheckpointException($"{what}: storage {key} is described twice, differently.");
+                    : throw new InvalidCheckpointException($"{what}: storage {StateDict.Printable(key)} is described twice, differently.");
             return Storages[key] = new Storage(key, type.DType, count);
         }
     }
@@ -311,7 +309,13 @@ public static class PyTorchStateDict
     private static long[] Integers(object? tuple, string what) =>
         tuple is object[] items && items.All(i => TryInteger(i, out _))
             ? [.. items.Select(i => TryInteger(i, out var v) ? v : 0)]
-            : throw new InvalidCheckpointException($"{what} is not a tuple of integers.");
+            : throw new MalformedStateDictException($"{what} is not a tuple of integers.");
+
+    /// <summary>
+    /// Thrown by the constructors below, which Razorvine shares between all files and so cannot name the file;
+    /// <see cref="Load"/> adds the name.
+    /// </summary>
+    private sealed class MalformedStateDictException(string message) : Exception(message);
 
     /// <summary>torch.FloatStorage and friends: only ever a marker inside a persistent id, never called.</summary>
     private sealed class StorageType(string name, ScalarType dtype) : IObjectConstructor
@@ -319,7 +323,7 @@ public static class PyTorchStateDict
         public ScalarType DType { get; } = dtype;
 
         public object construct(object[] args) =>
-            throw new InvalidCheckpointException($"the pickle calls torch.{name}, which a state dict never does.");
+            throw new MalformedStateDictException($"the pickle calls torch.{name}, which a state dict never does.");
     }
 
     /// <summary>torch._utils._rebuild_tensor_v2(storage, offset, size, stride, requires_grad, backward_hooks[, metadata]).</summary>
@@ -328,7 +332,7 @@ public static class PyTorchStateDict
         public object construct(object[] args)
         {
             if (args.Length is < 4 or > 7 || args[0] is not Storage storage || !TryInteger(args[1], out var offset))
-                throw new InvalidCheckpointException("_rebuild_tensor_v2 has arguments that are not a storage, an offset, a size and a stride.");
+                throw new MalformedStateDictException("_rebuild_tensor_v2 has arguments that are not a storage, an offset, a size and a stride.");
             return new PickledTensor(storage, offset, Integers(args[2], "a tensor's size"), Integers(args[3], "a tensor's stride"));
         }
     }
@@ -338,14 +342,14 @@ public static class PyTorchStateDict
     {
         public object construct(object[] args) =>
             args is [PickledTensor tensor, ..] ? tensor
-                : throw new InvalidCheckpointException("_rebuild_parameter has no tensor as its first argument.");
+                : throw new MalformedStateDictException("_rebuild_parameter has no tensor as its first argument.");
     }
 
     private sealed class OrderedDictConstructor : IObjectConstructor
     {
         public object construct(object[] args) =>
             args.Length == 0 ? new PickledOrderedDict()
-                : throw new InvalidCheckpointException("collections.OrderedDict is called with arguments, which a state dict never does.");
+                : throw new MalformedStateDictException("collections.OrderedDict is called with arguments, which a state dict never does.");
     }
 
     /// <summary>

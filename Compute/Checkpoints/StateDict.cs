@@ -124,6 +124,10 @@ public sealed class StateDict(CheckpointFormat format, IReadOnlyDictionary<strin
     public static string Megabytes(long bytes) =>
         $"{bytes / 1_048_576.0:0.#} MB".Replace(',', '.');
 
+    /// <summary>A name read from a file, as one line of a message: control characters (a newline…) become '?'.</summary>
+    public static string Printable(string text) =>
+        text.Any(char.IsControl) ? new string([.. text.Select(c => char.IsControl(c) ? '?' : c)]) : text;
+
     /// <summary>"300×784" as error messages write a shape.</summary>
     public static string Shape(IEnumerable<long> shape) => shape.Any() ? string.Join("×", shape) : "a scalar";
 

@@ -58,7 +58,7 @@ public static class TorchSharpStateDict
                 if (values > StateDict.MaxValues || numel * elementSize > remaining)
                     throw NotACheckpoint(what);
                 if (!names.Add(name))
-                    throw new InvalidCheckpointException($"{what} holds {name} twice.");
+                    throw new InvalidCheckpointException($"{what} holds {StateDict.Printable(name)} twice.");
                 entries.Add(new Entry(name, dtype, shape, reader.BaseStream.Position, numel * elementSize));
                 reader.BaseStream.Seek(numel * elementSize, SeekOrigin.Current);
             }
