@@ -65,6 +65,9 @@ public static class PyTorchStateDict
             if (pickles.Count != 1)
                 throw new InvalidCheckpointException(
                     $"{what} is a zip file with {pickles.Count} <name>/data.pkl entries; a PyTorch checkpoint has exactly one.");
+            if (pickles[0].Length > PickleScanner.MaxPickleBytes)
+                throw new InvalidCheckpointException(
+                    $"{what}: its data.pkl is {pickles[0].Length} bytes; accepted are at most {PickleScanner.MaxPickleBytes / 1024} KB (a homework state dict's is about 2 KB).");
             var prefix = pickles[0].FullName[..^"data.pkl".Length];
             // Entries are stored uncompressed by torch.save; the budget keeps a crafted deflated one from growing without end.
             var budget = Math.Max(file.Length, 1L << 20);
@@ -153,9 +156,17 @@ public static class PyTorchStateDict
     private static byte[] ReadEntry(ZipArchiveEntry entry, ref long budget, string what)
     {
         using var stream = entry.Open();
-        var bytes = StateDict.ReadAllBytes(stream, budget, $"{what} ({StateDict.Printable(entry.FullName)} unpacked)");
-        budget -= bytes.Length;
-        return bytes;
+        try
+        {
+            var bytes = StateDict.ReadAllBytes(stream, budget, what);
+            budget -= bytes.Length;
+            return bytes;
+        }
+        catch (CheckpointTooLargeException)
+        {
+            // Not the upload's size (which was accepted) but an entry unpacking to more than its file could hold.
+            throw new InvalidCheckpointException($"{what}: the zip entry {StateDict.Printable(entry.FullName)} unpacks to more than {budget} bytes.");
+        }
     }
 
     /// <summary>Razorvine's reading of a pickle the scanner accepted, its failures named as the file's.</summary>

@@ -48,14 +48,16 @@ public sealed class CheckpointLoaderTests(ITestOutputHelper output)
         Assert.Contains("STRING", error.Message);
     }
 
-    [Fact]
-    public void MemoAndMarkBomb_IsRefusedWithinBoundedMemory()
+    [Theory]
+    [InlineData("zip")]
+    [InlineData("legacy")]
+    public void MemoAndMarkBomb_IsRefusedWithinBoundedMemory(string format)
     {
         var pickle = new PickleBuilder().Proto().Op(')');
         for (uint i = 0; i < 1_400_000; i++)
             pickle.Op('r').Raw(PickleBuilder.Le32(i));
         pickle.Raw([.. Enumerable.Repeat((byte)'(', 1_000_000)]);
-        var file = CraftedCheckpoints.Zip(pickle.Stop(), []);
+        var file = format == "zip" ? CraftedCheckpoints.Zip(pickle.Stop(), []) : CraftedCheckpoints.Legacy(pickle.Stop());
         output.WriteLine($"file: {file.Length:N0} bytes");
 
         var before = GC.GetAllocatedBytesForCurrentThread();
@@ -63,6 +65,23 @@ public sealed class CheckpointLoaderTests(ITestOutputHelper output)
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         output.WriteLine($"allocated while refusing it: {allocated:N0} bytes");
         Assert.InRange(allocated, 0, 32L << 20);
+    }
+
+    [Theory]
+    [InlineData("MARKs nest deeper", ")", "(", 60_000)]
+    [InlineData("the memo grows past", ")", "r", 12_000)]
+    [InlineData("the stack grows past", ")", ")", 60_000)]
+    public void PickleWithinTheSizeLimit_IsStillBoundedInMarksMemoAndStack(string refusal, string first, string repeated, int times)
+    {
+        var pickle = new PickleBuilder().Proto().Op(first[0]);
+        for (var i = 0; i < times; i++)
+        {
+            pickle.Op(repeated[0]);
+            if (repeated == "r")
+                pickle.Raw(PickleBuilder.Le32((uint)i));
+        }
+        var error = Assert.ThrowsAny<InvalidCheckpointException>(() => PickleScanner.Scan(pickle.Op(')').Stop(), PyTorchStateDict.AllowedGlobals, What));
+        Assert.Contains(refusal, error.Message);
     }
 
     [Fact]
