@@ -178,7 +178,7 @@ public static class PyTorchStateDict
         }
         catch (MalformedStateDictException e)
         {
-            throw new InvalidCheckpointException($"{what}: {e.Message}");
+            throw new InvalidCheckpointException($"{what} ({part}): {e.Message}");
         }
     }
 
@@ -191,20 +191,20 @@ public static class PyTorchStateDict
     {
         PickleScanner.Scan(pickle, AllowedGlobals, $"{what} (data.pkl)");
         using var unpickler = new StateDictUnpickler(what);
-        if (Load(unpickler, pickle, what, "state dict") is not Hashtable root)
+        if (Load(unpickler, pickle, what, "data.pkl") is not Hashtable root)
             throw new InvalidCheckpointException($"{what} does not hold a state dict: save with torch.save(model.state_dict(), path).");
-        var tensors = new List<(string, PickledTensor)>();
+        var tensors = new List<(string Name, PickledTensor Tensor)>();
         foreach (DictionaryEntry entry in root)
         {
             if (entry.Key is not string name || entry.Value is not PickledTensor pickled)
                 throw new InvalidCheckpointException($"{what}: entry {StateDict.Printable(entry.Key?.ToString() ?? "None")} is a {entry.Value?.GetType().Name ?? "None"}, not a tensor.");
             tensors.Add((name, pickled));
         }
-        checkShapes(tensors.ToDictionary(t => t.Item1, t => t.Item2.Size));
+        checkShapes(tensors.ToDictionary(t => t.Name, t => t.Tensor.Size));
         foreach (var (name, tensor) in tensors)
             tensor.CheckLayout(name, what);
         // Storages hold no more values than their tensors read: memory follows the model, not the counts declared.
-        long needed = tensors.Sum(t => t.Item2.Numel), declared = unpickler.Storages.Values.Sum(s => s.Count);
+        long needed = tensors.Sum(t => t.Tensor.Numel), declared = unpickler.Storages.Values.Sum(s => s.Count);
         if (declared > needed)
             throw new InvalidCheckpointException(
                 $"{what}: its storages declare {declared} values where its tensors read {needed}; save the state dict of the model itself, not of views into larger tensors.");
