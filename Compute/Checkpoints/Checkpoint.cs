@@ -36,21 +36,44 @@ public static class Checkpoint
         // first, so the newest model file always has optimizer state at least as new beside it.
         AtomicWrite(Path.Combine(runDir, OptimizerFile), optimizer.save_state_dict);
         AtomicWrite(path, file => model.save(file));
+        RemoveSuperseded(runDir);
         return path;
+    }
+
+    /// <summary>The homework evaluates checkpoints every 10,000 steps; those are kept when newer ones are saved.</summary>
+    public const int KeptEvery = 10_000;
+
+    /// <summary>
+    /// Removes the run folder's checkpoints that a newer one supersedes: all but the newest and the homework's
+    /// 10,000-step ones, so saving often (checkpointEvery: 1) keeps a few files, not one per step.
+    /// </summary>
+    public static void RemoveSuperseded(string runDir)
+    {
+        var saved = Saved(runDir);
+        if (saved.Count == 0)
+            return;
+        var newest = saved.Max(c => c.Step);
+        foreach (var (path, step) in saved)
+            if (step != newest && step % KeptEvery != 0)
+                File.Delete(path);
     }
 
     /// <summary>The newest checkpoint of a run folder and its step, or null when there is none.</summary>
     public static (string Path, int Step)? Latest(string runDir)
     {
-        if (!Directory.Exists(runDir))
-            return null;
-        var saved = Directory.EnumerateFiles(runDir, "model-*.pt")
-            .Select(path => (Path: path, Digits: Path.GetFileNameWithoutExtension(path)["model-".Length..]))
-            .Where(c => c.Digits.All(char.IsAsciiDigit))
-            .Select(c => (c.Path, Step: int.Parse(c.Digits, System.Globalization.CultureInfo.InvariantCulture)))
-            .ToList();
+        var saved = Saved(runDir);
         return saved.Count == 0 ? null : saved.MaxBy(c => c.Step);
     }
+
+    /// <summary>Every model-{step}.pt of a run folder with its step.</summary>
+    private static List<(string Path, int Step)> Saved(string runDir) =>
+        !Directory.Exists(runDir) ? []
+        : [.. Directory.EnumerateFiles(runDir, "model-*.pt")
+            .Select(path => (Path: path, Digits: Path.GetFileNameWithoutExtension(path)["model-".Length..]))
+            .Where(c => c.Digits.Length > 0 && c.Digits.All(char.IsAsciiDigit))
+            .Select(c => (c.Path, Parsed: int.TryParse(c.Digits, System.Globalization.CultureInfo.InvariantCulture, out var step), Step: step))
+            .Where(c => c.Parsed)
+            .Select(c => (c.Path, c.Step))];
 
     /// <summary>Where the hyperparameters of the checkpoint at <paramref name="checkpoint"/> are: run.json beside it.</summary>
     public static string OptionsPath(string checkpoint) =>

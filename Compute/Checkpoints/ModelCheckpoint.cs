@@ -30,79 +30,87 @@ public static class ModelCheckpoint
 
     /// <summary>
     /// A checkpoint file on disk. A WebGen checkpoint with its <c>run.json</c> beside it takes its settings from
-    /// there (and must be of <paramref name="kind"/>); any other file has them read from its shapes.
+    /// there (and must be of <paramref name="kind"/>); any other file has them read from its shapes, within <paramref name="limits"/>.
     /// </summary>
-    public static LoadedModel Load(string path, ModelKind kind, Device device, string? what = null)
+    public static LoadedModel Load(string path, ModelKind kind, Device device, string? what = null, CheckpointLimits? limits = null)
     {
         what ??= path;
         if (!File.Exists(path))
             throw new FileNotFoundException($"{what}: no such file.", path);
-        using var stateDict = StateDict.Read(File.ReadAllBytes(path), what);
+        var file = File.ReadAllBytes(path);
         TrainingOptions? options = null;
         var optionsPath = Checkpoint.OptionsPath(path);
-        if (stateDict.Format == CheckpointFormat.WebGen && File.Exists(optionsPath))
+        if (StateDict.FormatOf(file) == CheckpointFormat.WebGen && File.Exists(optionsPath))
         {
             options = Checkpoint.ReadOptions(optionsPath) ?? throw new InvalidCheckpointException($"{optionsPath} is empty.");
             if (options.Model != kind)
                 throw new InvalidCheckpointException(
                     $"{what} is {Article(options.Model)} {Name(options.Model)} checkpoint (says {Checkpoint.OptionsFile}), not {Article(kind)} {Name(kind)} one.");
         }
-        return FromStateDict(stateDict, kind, device, what, options);
+        return Load(file, kind, device, what, options, limits ?? CheckpointLimits.Default);
     }
 
     /// <summary>An uploaded checkpoint, refused when over <paramref name="maxBytes"/>.</summary>
-    public static LoadedModel Load(Stream stream, ModelKind kind, Device device, long maxBytes, string what = "the checkpoint") =>
-        Load(StateDict.ReadAllBytes(stream, maxBytes, what), kind, device, what);
+    public static LoadedModel Load(Stream stream, ModelKind kind, Device device, long maxBytes, string what = "the checkpoint", CheckpointLimits? limits = null) =>
+        Load(StateDict.ReadAllBytes(stream, maxBytes, what), kind, device, what, limits);
 
-    /// <summary>A checkpoint file already in memory, of any format; its settings are read from its shapes.</summary>
-    public static LoadedModel Load(byte[] file, ModelKind kind, Device device, string what)
-    {
-        using var stateDict = StateDict.Read(file, what);
-        return FromStateDict(stateDict, kind, device, what);
-    }
+    /// <summary>A checkpoint file already in memory, of any format; its settings are read from its shapes, within <paramref name="limits"/>.</summary>
+    public static LoadedModel Load(byte[] file, ModelKind kind, Device device, string what, CheckpointLimits? limits = null) =>
+        Load(file, kind, device, what, options: null, limits ?? CheckpointLimits.Default);
 
     /// <summary>
-    /// The model of <paramref name="kind"/> that <paramref name="stateDict"/> describes, its weights copied in.
-    /// <paramref name="options"/>, when known, fixes the sizes; otherwise they are read from the shapes.
+    /// The model of <paramref name="kind"/> that <paramref name="file"/> describes, its weights copied in. The model
+    /// is built from <paramref name="options"/> (or the settings its declared shapes give) and every name and shape
+    /// compared before any of the file's tensors is allocated.
     /// </summary>
-    public static LoadedModel FromStateDict(StateDict stateDict, ModelKind kind, Device device, string what, TrainingOptions? options = null)
+    private static LoadedModel Load(byte[] file, ModelKind kind, Device device, string what, TrainingOptions? options, CheckpointLimits limits)
     {
         if (!Kinds.Contains(kind))
             throw new InvalidCheckpointException($"{Name(kind)} checkpoints are not read here; accepted: {string.Join(", ", Kinds.Select(Name))}.");
-        options ??= Infer(kind, stateDict);
-        var model = ModelFactory.Create(options);
+        GenerativeModel? model = null;
         try
         {
-            var parameters = model.state_dict();
-            var problems = Compare(parameters, stateDict, Describe(options));
-            if (problems.Count > 0)
+            using var stateDict = StateDict.Read(file, what, shapes =>
             {
-                var recognised = Recognise(stateDict);
-                var hint = recognised is { } other && other != kind ? $" It looks like {Article(other)} {Name(other)} checkpoint." : "";
-                throw new CheckpointMismatchException(
-                    $"{what} does not fit {Article(kind)} {Describe(options)}: {string.Join("; ", problems)}.{hint}", problems);
+                options ??= Infer(kind, shapes, limits, what);
+                model = ModelFactory.Create(options);
+                var problems = Compare(model.state_dict(), shapes, Describe(options));
+                if (problems.Count > 0)
+                {
+                    var hint = Recognise(shapes.Keys) is { } other && other != kind ? $" It looks like {Article(other)} {Name(other)} checkpoint." : "";
+                    throw new CheckpointMismatchException(
+                        $"{what} does not fit {Article(kind)} {Describe(options)}: {string.Join("; ", problems)}.{hint}", problems);
+                }
+            });
+            // Read would have refused the file before it returned had the check not run.
+            var (built, settings) = (model!, options!);
+            var parameters = built.state_dict();
+            if (parameters.Keys.FirstOrDefault(n => !stateDict.Tensors[n].is_floating_point()) is { } integral)
+            {
+                var problem = $"{integral}: file has {stateDict.Tensors[integral].dtype} values, {Describe(settings)} needs floating-point ones";
+                throw new CheckpointMismatchException($"{what} does not fit {Article(kind)} {Describe(settings)}: {problem}.", [problem]);
             }
             using (no_grad())
-                foreach (var (name, parameter) in parameters)
-                    parameter.copy_(stateDict.Tensors[name]);
-            model.to(device);
-            return new LoadedModel(model, options, stateDict.Format);
+                foreach (var (parameterName, parameter) in parameters)
+                    parameter.copy_(stateDict.Tensors[parameterName]);
+            built.to(device);
+            return new LoadedModel(built, settings, stateDict.Format);
         }
         catch
         {
-            model.Dispose();
+            model?.Dispose();
             throw;
         }
     }
 
     /// <summary>Which homework model a state dict's names belong to: a classifier means SSVAE, a z_pre GMVAE.</summary>
-    public static ModelKind? Recognise(StateDict stateDict)
+    public static ModelKind? Recognise(IEnumerable<string> names)
     {
-        var names = stateDict.Tensors.Keys;
-        if (!names.Any(n => n.StartsWith("enc.net.", StringComparison.Ordinal)))
+        var all = names.ToList();
+        if (!all.Any(n => n.StartsWith("enc.net.", StringComparison.Ordinal)))
             return null;
-        return names.Any(n => n.StartsWith("cls.net.", StringComparison.Ordinal)) ? ModelKind.Ssvae
-            : names.Contains("z_pre") ? ModelKind.Gmvae
+        return all.Any(n => n.StartsWith("cls.net.", StringComparison.Ordinal)) ? ModelKind.Ssvae
+            : all.Contains("z_pre") ? ModelKind.Gmvae
             : ModelKind.Vae;
     }
 
@@ -118,39 +126,43 @@ public static class ModelCheckpoint
     /// <summary>"an SSVAE" (ess), "a VAE", "a GMVAE".</summary>
     private static string Article(ModelKind kind) => kind == ModelKind.Ssvae ? "an" : "a";
 
-    /// <summary>z_dim from the decoder's input (less the SSVAE's one-hot y) or the encoder's output; k from z_pre.</summary>
-    private static TrainingOptions Infer(ModelKind kind, StateDict stateDict)
+    /// <summary>
+    /// z_dim from the decoder's input (less the SSVAE's one-hot y) or the encoder's output; k from z_pre. Settings
+    /// above <paramref name="limits"/> are refused before a model of that size is built; those below one keep the
+    /// defaults, and the shape check then names the tensors that disagree.
+    /// </summary>
+    private static TrainingOptions Infer(ModelKind kind, IReadOnlyDictionary<string, long[]> shapes, CheckpointLimits limits, string what)
     {
         var defaults = TrainingOptions.For(kind);
-        long? Size(string name, int axis) =>
-            stateDict.Tensors.TryGetValue(name, out var t) && t.dim() > axis ? t.shape[axis] : null;
+        long? Size(string name, int axis) => shapes.TryGetValue(name, out var shape) && shape.Length > axis ? shape[axis] : null;
         var yDim = kind == ModelKind.Ssvae ? Ssvae.YDim : 0;
         var z = Size("dec.net.0.weight", 1) - yDim ?? Size("enc.net.4.weight", 0) / 2;
         var k = kind == ModelKind.Gmvae ? Size("z_pre", 1) / 2 ?? Size("pi", 0) : null;
-        // Out-of-range sizes keep the defaults; the shape check then names the tensors that disagree.
+        if (z > limits.MaxZ || k > limits.MaxK)
+            throw new InvalidCheckpointException(
+                $"{what}: its shapes describe {Article(kind)} {Name(kind)} with z = {z}{(k is null ? "" : $", k = {k}")}; accepted are z from 1 to {limits.MaxZ}" +
+                (kind == ModelKind.Gmvae ? $" and k from 1 to {limits.MaxK}." : "."));
         return defaults with
         {
-            ZDim = z is >= 1 and <= 1024 ? (int)z : defaults.ZDim,
-            K = k is >= 1 and <= 10_000 ? (int)k : defaults.K,
+            ZDim = z is >= 1 ? (int)z : defaults.ZDim,
+            K = k is >= 1 ? (int)k : defaults.K,
             Device = "cpu",
         };
     }
 
-    private static List<string> Compare(IReadOnlyDictionary<string, Tensor> expected, StateDict file, string model)
+    private static List<string> Compare(IReadOnlyDictionary<string, Tensor> expected, IReadOnlyDictionary<string, long[]> file, string model)
     {
         var problems = new List<string>();
         foreach (var (name, parameter) in expected)
         {
-            if (!file.Tensors.TryGetValue(name, out var given))
+            if (!file.TryGetValue(name, out var given))
                 problems.Add($"missing {name} ({StateDict.Shape(parameter.shape)})");
-            else if (!given.shape.SequenceEqual(parameter.shape))
-                problems.Add($"{name}: file has {StateDict.Shape(given.shape)}, {model} needs {StateDict.Shape(parameter.shape)}");
-            else if (!given.is_floating_point())
-                problems.Add($"{name}: file has {given.dtype} values, {model} needs floating-point ones");
+            else if (!given.SequenceEqual(parameter.shape))
+                problems.Add($"{name}: file has {StateDict.Shape(given)}, {model} needs {StateDict.Shape(parameter.shape)}");
         }
-        foreach (var (name, given) in file.Tensors)
+        foreach (var (name, given) in file)
             if (!expected.ContainsKey(name))
-                problems.Add($"unexpected {name} ({StateDict.Shape(given.shape)})");
+                problems.Add($"unexpected {StateDict.Printable(name)} ({StateDict.Shape(given)})");
         return problems;
     }
 }

@@ -51,138 +51,196 @@ public static class PyTorchStateDict
     /// <summary>A legacy file starts with a protocol-2 pickle of the magic number: PROTO 2, LONG1 of 10 bytes.</summary>
     public static bool IsLegacy(ReadOnlySpan<byte> file) => file.StartsWith((ReadOnlySpan<byte>)[0x80, 0x02, 0x8a, 0x0a]);
 
-    public static StateDict ReadZip(byte[] file, string what)
+    public static StateDict ReadZip(byte[] file, string what, ShapeCheck checkShapes)
     {
+        Dictionary<string, Storage> storages = [];
         try
         {
             using var archive = new ZipArchive(new MemoryStream(file, writable: false), ZipArchiveMode.Read);
-            var pickleEntry = archive.Entries.SingleOrDefault(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal)
-                                                                   && e.FullName.IndexOf('/') == e.FullName.Length - "/data.pkl".Length)
-                ?? throw new InvalidCheckpointException($"{what} is a zip file without <name>/data.pkl: not a PyTorch checkpoint.");
-            var prefix = pickleEntry.FullName[..^"data.pkl".Length];
+            // One reading of the archive: with a name twice, which entry is meant depends on who looks it up.
+            if (archive.Entries.GroupBy(e => e.FullName).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                throw new InvalidCheckpointException($"{what} holds the zip entry {StateDict.Printable(twice.Key)} more than once; a PyTorch checkpoint names each once.");
+            var pickles = archive.Entries.Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal)
+                                                     && e.FullName.IndexOf('/') == e.FullName.Length - "/data.pkl".Length).ToList();
+            if (pickles.Count != 1)
+                throw new InvalidCheckpointException(
+                    $"{what} is a zip file with {pickles.Count} <name>/data.pkl entries; a PyTorch checkpoint has exactly one.");
+            if (pickles[0].Length > PickleScanner.MaxPickleBytes)
+                throw new InvalidCheckpointException(
+                    $"{what}: its data.pkl is {pickles[0].Length} bytes; accepted are at most {PickleScanner.MaxPickleBytes / 1024} KB (a homework state dict's is about 2 KB).");
+            var prefix = pickles[0].FullName[..^"data.pkl".Length];
             // Entries are stored uncompressed by torch.save; the budget keeps a crafted deflated one from growing without end.
             var budget = Math.Max(file.Length, 1L << 20);
-            var pickle = ReadEntry(pickleEntry, ref budget, what);
+            var pickleBudget = (long)PickleScanner.MaxPickleBytes;
+            var pickle = ReadEntry(pickles[0], ref pickleBudget, what);
             var bigEndian = archive.GetEntry(prefix + "byteorder") is { } order
-                && System.Text.Encoding.ASCII.GetString(ReadEntry(order, ref budget, what)).Trim() == "big";
-            var (root, storages) = Unpickle(pickle, what);
+                && System.Text.Encoding.ASCII.GetString(ReadEntry(order, ref pickleBudget, what)).Trim() == "big";
+            var (tensors, used) = Unpickle(pickle, what, checkShapes);
+            storages = used;
             foreach (var storage in storages.Values)
             {
                 var entry = archive.GetEntry($"{prefix}data/{storage.Key}")
-                    ?? throw new InvalidCheckpointException($"{what} has no data for storage {storage.Key} ({prefix}data/{storage.Key}).");
+                    ?? throw new InvalidCheckpointException($"{what} has no data for storage {StateDict.Printable(storage.Key)}.");
+                if (entry.Length != storage.Bytes)
+                    throw new InvalidCheckpointException($"{what}: storage {StateDict.Printable(storage.Key)} holds {entry.Length} bytes; {storage.Count} {storage.DType} values need {storage.Bytes}.");
                 storage.Fill(ReadEntry(entry, ref budget, what), bigEndian, what);
             }
-            return Build(root, storages, CheckpointFormat.PyTorchZip, what);
+            return Build(tensors, CheckpointFormat.PyTorchZip, what);
         }
         catch (InvalidDataException e) // System.IO.Compression's word for a damaged archive
         {
             throw new InvalidCheckpointException($"{what} is a damaged zip file ({e.Message})", e);
         }
+        finally
+        {
+            foreach (var storage in storages.Values)
+                storage.Dispose();
+        }
     }
 
-    public static StateDict ReadLegacy(byte[] file, string what)
+    public static StateDict ReadLegacy(byte[] file, string what, ShapeCheck checkShapes)
     {
+        Dictionary<string, Storage> storages = [];
         var position = 0;
-        object Next(string part)
+        byte[] NextPickle(string part)
         {
             var length = PickleScanner.Scan(file.AsSpan(position), AllowedGlobals, $"{what} ({part})");
-            using var unpickler = new StateDictUnpickler(what);
             // A copy: Razorvine's loads(ReadOnlyMemory) reads an array-backed slice from the array's start.
-            var value = unpickler.loads(file.AsSpan(position, length).ToArray());
+            var pickle = file.AsSpan(position, length).ToArray();
             position += length;
-            return value;
+            return pickle;
         }
-
-        if (Next("magic number") is not BigInteger magic || magic != LegacyMagic)
-            throw new InvalidCheckpointException($"{what} starts with a pickle but not with PyTorch's magic number: not a PyTorch checkpoint.");
-        if (!TryInteger(Next("protocol version"), out var protocol) || protocol != LegacyProtocolVersion)
-            throw new InvalidCheckpointException($"{what} is a PyTorch file of an unknown legacy protocol version; accepted: {LegacyProtocolVersion}.");
-        var bigEndian = Next("system info") is Hashtable info && info["little_endian"] is false;
-
-        var dataLength = PickleScanner.Scan(file.AsSpan(position), AllowedGlobals, $"{what} (data.pkl)");
-        var (root, storages) = Unpickle(file.AsSpan(position, dataLength).ToArray(), what);
-        position += dataLength;
-        if (Next("storage keys") is not ArrayList keys)
-            throw new InvalidCheckpointException($"{what}: the list of storage keys is missing.");
-        foreach (var key in keys)
+        object? Next(string part)
         {
-            if (key is not string name || !storages.TryGetValue(name, out var storage))
-                throw new InvalidCheckpointException($"{what} lists storage {key} that no tensor uses.");
-            if (file.Length - position < 8)
-                throw new InvalidCheckpointException($"{what} ends before storage {name}.");
-            var count = BinaryPrimitives.ReadInt64LittleEndian(file.AsSpan(position));
-            position += 8;
-            if (count != storage.Count || count * storage.ElementSize > file.Length - position)
-                throw new InvalidCheckpointException($"{what}: storage {name} has {count} elements on disk; its tensors say {storage.Count}.");
-            var bytes = (int)(count * storage.ElementSize);
-            storage.Fill(file.AsSpan(position, bytes), bigEndian, what);
-            position += bytes;
+            using var unpickler = new StateDictUnpickler(what);
+            return Load(unpickler, NextPickle(part), what, part);
         }
-        return Build(root, storages, CheckpointFormat.PyTorchLegacy, what);
+
+        try
+        {
+            if (Next("magic number") is not BigInteger magic || magic != LegacyMagic)
+                throw new InvalidCheckpointException($"{what} starts with a pickle but not with PyTorch's magic number: not a PyTorch checkpoint.");
+            if (!TryInteger(Next("protocol version"), out var protocol) || protocol != LegacyProtocolVersion)
+                throw new InvalidCheckpointException($"{what} is a PyTorch file of an unknown legacy protocol version; accepted: {LegacyProtocolVersion}.");
+            var bigEndian = Next("system info") is Hashtable info && info["little_endian"] is false;
+
+            var (tensors, used) = Unpickle(NextPickle("data.pkl"), what, checkShapes);
+            storages = used;
+            if (Next("storage keys") is not ArrayList keys)
+                throw new InvalidCheckpointException($"{what}: the list of storage keys is missing.");
+            foreach (var key in keys)
+            {
+                if (key is not string name || !storages.TryGetValue(name, out var storage))
+                    throw new InvalidCheckpointException($"{what} lists storage {StateDict.Printable(key?.ToString() ?? "None")} that no tensor uses.");
+                if (storage.Data is not null)
+                    throw new InvalidCheckpointException($"{what} lists storage {StateDict.Printable(name)} twice.");
+                if (file.Length - position < 8)
+                    throw new InvalidCheckpointException($"{what} ends before storage {StateDict.Printable(name)}.");
+                var count = BinaryPrimitives.ReadInt64LittleEndian(file.AsSpan(position));
+                position += 8;
+                // The count was bounded when the pickle declared it, so the product cannot overflow.
+                if (count != storage.Count || storage.Bytes > file.Length - position)
+                    throw new InvalidCheckpointException($"{what}: storage {StateDict.Printable(name)} has {count} elements on disk; its tensors say {storage.Count}.");
+                storage.Fill(file.AsSpan(position, (int)storage.Bytes), bigEndian, what);
+                position += (int)storage.Bytes;
+            }
+            return Build(tensors, CheckpointFormat.PyTorchLegacy, what);
+        }
+        finally
+        {
+            foreach (var storage in storages.Values)
+                storage.Dispose();
+        }
     }
 
     private static byte[] ReadEntry(ZipArchiveEntry entry, ref long budget, string what)
     {
         using var stream = entry.Open();
-        var bytes = StateDict.ReadAllBytes(stream, budget, $"{what} ({entry.FullName} unpacked)");
-        budget -= bytes.Length;
-        return bytes;
+        try
+        {
+            var bytes = StateDict.ReadAllBytes(stream, budget, what);
+            budget -= bytes.Length;
+            return bytes;
+        }
+        catch (CheckpointTooLargeException)
+        {
+            // Not the upload's size (which was accepted) but an entry unpacking to more than its file could hold.
+            throw new InvalidCheckpointException($"{what}: the zip entry {StateDict.Printable(entry.FullName)} unpacks to more than {budget} bytes.");
+        }
     }
 
-    /// <summary>Scans, then unpickles the data pickle: the state dict of <see cref="PickledTensor"/>s and their storages.</summary>
-    private static (Hashtable Root, Dictionary<string, Storage> Storages) Unpickle(byte[] pickle, string what)
+    /// <summary>Razorvine's reading of a pickle the scanner accepted, its failures named as the file's.</summary>
+    private static object? Load(StateDictUnpickler unpickler, byte[] pickle, string what, string part)
+    {
+        try
+        {
+            return unpickler.loads(pickle);
+        }
+        catch (MalformedStateDictException e)
+        {
+            throw new InvalidCheckpointException($"{what} ({part}): {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Scans, then unpickles the data pickle: the state dict of <see cref="PickledTensor"/>s and their storages. The
+    /// shapes are checked, then every tensor's strides and offset against its storage, before any storage is read.
+    /// </summary>
+    private static (List<(string Name, PickledTensor Tensor)> Tensors, Dictionary<string, Storage> Storages) Unpickle(
+        byte[] pickle, string what, ShapeCheck checkShapes)
     {
         PickleScanner.Scan(pickle, AllowedGlobals, $"{what} (data.pkl)");
         using var unpickler = new StateDictUnpickler(what);
-        object root;
-        try
-        {
-            root = unpickler.loads(pickle);
-        }
-        catch (Exception e) when (e is PickleException or InvalidCastException or InvalidOperationException)
-        {
-            throw new InvalidCheckpointException($"{what}: the state dict pickle is malformed ({e.Message}).", e);
-        }
-        return root is Hashtable dict
-            ? (dict, unpickler.Storages)
-            : throw new InvalidCheckpointException(
-                $"{what} holds a {root?.GetType().Name ?? "None"}, not a state dict: save with torch.save(model.state_dict(), path).");
-    }
-
-    /// <summary>The named tensors, copied out of their storages with the sizes and strides the pickle gave.</summary>
-    private static StateDict Build(Hashtable root, Dictionary<string, Storage> storages, CheckpointFormat format, string what)
-    {
-        var tensors = new Dictionary<string, Tensor>();
-        using var scope = NewDisposeScope();
-        long values = 0;
+        if (Load(unpickler, pickle, what, "data.pkl") is not Hashtable root)
+            throw new InvalidCheckpointException($"{what} does not hold a state dict: save with torch.save(model.state_dict(), path).");
+        var tensors = new List<(string Name, PickledTensor Tensor)>();
         foreach (DictionaryEntry entry in root)
         {
             if (entry.Key is not string name || entry.Value is not PickledTensor pickled)
-                throw new InvalidCheckpointException($"{what}: entry {entry.Key} is a {entry.Value?.GetType().Name ?? "None"}, not a tensor.");
-            values += pickled.Numel;
-            if (values > StateDict.MaxValues)
-                throw new InvalidCheckpointException($"{what} holds more than {StateDict.MaxValues} values; a homework model has about a million.");
-            if (pickled.Storage.Data is null)
-                throw new InvalidCheckpointException($"{what}: the data of {name} (storage {pickled.Storage.Key}) is missing.");
-            pickled.CheckBounds(name, what);
-            tensors[name] = pickled.Storage.Data.as_strided(pickled.Size, pickled.Stride, pickled.Offset).clone().MoveToOuterDisposeScope();
+                throw new InvalidCheckpointException($"{what}: entry {StateDict.Printable(entry.Key?.ToString() ?? "None")} is a {entry.Value?.GetType().Name ?? "None"}, not a tensor.");
+            tensors.Add((name, pickled));
+        }
+        checkShapes(tensors.ToDictionary(t => t.Name, t => t.Tensor.Size));
+        foreach (var (name, tensor) in tensors)
+            tensor.CheckLayout(name, what);
+        // Storages hold no more values than their tensors read: memory follows the model, not the counts declared.
+        long needed = tensors.Sum(t => t.Tensor.Numel), declared = unpickler.Storages.Values.Sum(s => s.Count);
+        if (declared > needed)
+            throw new InvalidCheckpointException(
+                $"{what}: its storages declare {declared} values where its tensors read {needed}; save the state dict of the model itself, not of views into larger tensors.");
+        return (tensors, unpickler.Storages);
+    }
+
+    /// <summary>The named tensors, copied out of their storages with the sizes and strides the pickle gave.</summary>
+    private static StateDict Build(List<(string Name, PickledTensor Tensor)> pickled, CheckpointFormat format, string what)
+    {
+        var tensors = new Dictionary<string, Tensor>();
+        using var scope = NewDisposeScope();
+        foreach (var (name, tensor) in pickled)
+        {
+            var data = tensor.Storage.Data
+                ?? throw new InvalidCheckpointException($"{what}: the data of {StateDict.Printable(name)} (storage {StateDict.Printable(tensor.Storage.Key)}) is missing.");
+            tensors[name] = data.as_strided(tensor.Size, tensor.Stride, tensor.Offset).clone().MoveToOuterDisposeScope();
         }
         return new StateDict(format, tensors);
     }
 
     /// <summary>One storage named by a persistent id; its bytes arrive after the pickle (legacy) or from its zip entry.</summary>
-    private sealed class Storage(string key, ScalarType dtype, long count)
+    private sealed class Storage(string key, ScalarType dtype, long count) : IDisposable
     {
         public string Key { get; } = key;
         public ScalarType DType { get; } = dtype;
+
+        /// <summary>At most <see cref="StateDict.MaxValues"/>, checked when the pickle declares it.</summary>
         public long Count { get; } = count;
         public int ElementSize { get; } = StateDict.ElementSize(dtype)!.Value;
+        public long Bytes => Count * ElementSize;
         public Tensor? Data { get; private set; }
 
         public void Fill(ReadOnlySpan<byte> bytes, bool bigEndian, string what)
         {
-            if (bytes.Length != Count * ElementSize)
-                throw new InvalidCheckpointException($"{what}: storage {Key} holds {bytes.Length} bytes; {Count} {DType} values need {Count * ElementSize}.");
+            if (bytes.Length != Bytes)
+                throw new InvalidCheckpointException($"{what}: storage {StateDict.Printable(Key)} holds {bytes.Length} bytes; {Count} {DType} values need {Bytes}.");
             if (!bigEndian || ElementSize == 1)
             {
                 Data = StateDict.FromBytes(bytes, DType, [Count]);
@@ -193,31 +251,37 @@ public static class PyTorchStateDict
                 swapped.AsSpan(i, ElementSize).Reverse();
             Data = StateDict.FromBytes(swapped, DType, [Count]);
         }
+
+        public void Dispose() => Data?.Dispose();
     }
 
     /// <summary>What <c>_rebuild_tensor_v2</c> describes: a view into a storage, built only after the checks.</summary>
     private sealed record PickledTensor(Storage Storage, long Offset, long[] Size, long[] Stride)
     {
-        /// <summary>The element count, saturated just above <see cref="StateDict.MaxValues"/>: crafted sizes cannot overflow it.</summary>
-        public long Numel
-        {
-            get
-            {
-                const long cap = StateDict.MaxValues + 1;
-                long numel = 1;
-                foreach (var size in Size)
-                    numel = size <= 0 ? 0 : numel > cap / size ? cap : Math.Min(numel * size, cap);
-                return numel;
-            }
-        }
+        public long Numel => StateDict.Numel(Size);
 
-        public void CheckBounds(string name, string what)
+        /// <summary>
+        /// The view reads each of its values once, inside its storage: strides are those of a contiguous tensor or a
+        /// permutation of them (a transposed weight), never zero or overlapping, so a tiny storage cannot stand for
+        /// a large tensor.
+        /// </summary>
+        public void CheckLayout(string name, string what)
         {
-            if (Size.Length != Stride.Length || Offset < 0 || Size.Any(s => s < 0) || Stride.Any(s => s < 0))
-                throw new InvalidCheckpointException($"{what}: {name} has an invalid size, stride or offset.");
-            var last = Offset + Size.Zip(Stride, (s, t) => (s - 1) * t).Sum();
-            if (Numel > 0 && last >= Storage.Count)
-                throw new InvalidCheckpointException($"{what}: {name} ({StateDict.Shape(Size)}) reads past the end of its storage of {Storage.Count} values.");
+            if (Size.Length != Stride.Length || Size.Any(s => s < 0) || Numel > StateDict.MaxValues)
+                throw new InvalidCheckpointException(
+                    $"{what}: {StateDict.Printable(name)} has {Size.Length} sizes and {Stride.Length} strides, a negative size or more than {StateDict.MaxValues} values.");
+            long expected = 1;
+            // Dimensions of one value have no effect on the layout; the others, by increasing stride, must tile exactly.
+            foreach (var (size, stride) in Size.Zip(Stride).Where(d => d.First != 1).OrderBy(d => d.Second))
+            {
+                if (stride != expected)
+                    throw new InvalidCheckpointException(
+                        $"{what}: {StateDict.Printable(name)} ({StateDict.Shape(Size)}) has strides ({string.Join(", ", Stride)}), which are zero, overlapping or gapped; accepted are those of a contiguous tensor or a permutation of them.");
+                expected = size == 0 ? expected : expected * size;
+            }
+            if (Offset < 0 || Offset > Storage.Count - Numel)
+                throw new InvalidCheckpointException(
+                    $"{what}: {StateDict.Printable(name)} ({StateDict.Shape(Size)}) at offset {Offset} reads outside its storage of {Storage.Count} values.");
         }
     }
 
@@ -231,11 +295,13 @@ public static class PyTorchStateDict
             if (pid is not object[] { Length: 5 or 6 } id || id[0] is not "storage" || id[1] is not StorageType type
                 || id[2] is not string key || !TryInteger(id[4], out var count) || count < 0)
                 throw new InvalidCheckpointException($"{what}: a persistent id is not a tensor storage.");
+            if (count > StateDict.MaxValues)
+                throw new InvalidCheckpointException($"{what}: storage {StateDict.Printable(key)} declares {count} values; accepted are at most {StateDict.MaxValues}.");
             if (id.Length == 6 && id[5] is not null)
                 throw new InvalidCheckpointException($"{what} uses storage views (PyTorch before 0.4); re-save it with a newer PyTorch.");
             if (Storages.TryGetValue(key, out var known))
                 return known.DType == type.DType && known.Count == count ? known
-                    : throw new InvalidCheckpointException($"{what}: storage {key} is described twice, differently.");
+                    : throw new InvalidCheckpointException($"{what}: storage {StateDict.Printable(key)} is described twice, differently.");
             return Storages[key] = new Storage(key, type.DType, count);
         }
     }
@@ -254,7 +320,13 @@ public static class PyTorchStateDict
     private static long[] Integers(object? tuple, string what) =>
         tuple is object[] items && items.All(i => TryInteger(i, out _))
             ? [.. items.Select(i => TryInteger(i, out var v) ? v : 0)]
-            : throw new InvalidCheckpointException($"{what} is not a tuple of integers.");
+            : throw new MalformedStateDictException($"{what} is not a tuple of integers.");
+
+    /// <summary>
+    /// Thrown by the constructors below, which Razorvine shares between all files and so cannot name the file;
+    /// <see cref="Load"/> adds the name.
+    /// </summary>
+    private sealed class MalformedStateDictException(string message) : Exception(message);
 
     /// <summary>torch.FloatStorage and friends: only ever a marker inside a persistent id, never called.</summary>
     private sealed class StorageType(string name, ScalarType dtype) : IObjectConstructor
@@ -262,7 +334,7 @@ public static class PyTorchStateDict
         public ScalarType DType { get; } = dtype;
 
         public object construct(object[] args) =>
-            throw new InvalidCheckpointException($"the pickle calls torch.{name}, which a state dict never does.");
+            throw new MalformedStateDictException($"the pickle calls torch.{name}, which a state dict never does.");
     }
 
     /// <summary>torch._utils._rebuild_tensor_v2(storage, offset, size, stride, requires_grad, backward_hooks[, metadata]).</summary>
@@ -271,7 +343,7 @@ public static class PyTorchStateDict
         public object construct(object[] args)
         {
             if (args.Length is < 4 or > 7 || args[0] is not Storage storage || !TryInteger(args[1], out var offset))
-                throw new InvalidCheckpointException("_rebuild_tensor_v2 has arguments that are not a storage, an offset, a size and a stride.");
+                throw new MalformedStateDictException("_rebuild_tensor_v2 has arguments that are not a storage, an offset, a size and a stride.");
             return new PickledTensor(storage, offset, Integers(args[2], "a tensor's size"), Integers(args[3], "a tensor's stride"));
         }
     }
@@ -281,14 +353,14 @@ public static class PyTorchStateDict
     {
         public object construct(object[] args) =>
             args is [PickledTensor tensor, ..] ? tensor
-                : throw new InvalidCheckpointException("_rebuild_parameter has no tensor as its first argument.");
+                : throw new MalformedStateDictException("_rebuild_parameter has no tensor as its first argument.");
     }
 
     private sealed class OrderedDictConstructor : IObjectConstructor
     {
         public object construct(object[] args) =>
             args.Length == 0 ? new PickledOrderedDict()
-                : throw new InvalidCheckpointException("collections.OrderedDict is called with arguments, which a state dict never does.");
+                : throw new MalformedStateDictException("collections.OrderedDict is called with arguments, which a state dict never does.");
     }
 
     /// <summary>

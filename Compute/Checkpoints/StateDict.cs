@@ -22,6 +22,12 @@ public class InvalidCheckpointException(string message, Exception? inner = null)
 /// <summary>A checkpoint file that is larger than its reader accepts.</summary>
 public sealed class CheckpointTooLargeException(string message) : InvalidCheckpointException(message);
 
+/// <summary>
+/// Sees every tensor's name and shape as a checkpoint declares them, before any tensor is allocated; throws an
+/// <see cref="InvalidCheckpointException"/> to refuse them.
+/// </summary>
+public delegate void ShapeCheck(IReadOnlyDictionary<string, long[]> shapes);
+
 /// <summary>Parameter names and CPU tensors read from a checkpoint file, before any model is built from them.</summary>
 public sealed class StateDict(CheckpointFormat format, IReadOnlyDictionary<string, Tensor> tensors) : IDisposable
 {
@@ -38,17 +44,47 @@ public sealed class StateDict(CheckpointFormat format, IReadOnlyDictionary<strin
             tensor.Dispose();
     }
 
+    /// <summary>Which of the three formats <paramref name="file"/> is in, told apart by its first bytes.</summary>
+    public static CheckpointFormat FormatOf(ReadOnlySpan<byte> file) =>
+        PyTorchStateDict.IsZip(file) ? CheckpointFormat.PyTorchZip
+        : PyTorchStateDict.IsLegacy(file) ? CheckpointFormat.PyTorchLegacy
+        : CheckpointFormat.WebGen;
+
     /// <summary>
-    /// Reads a checkpoint in any of the three formats, told apart by their first bytes: a zip (PyTorch ≥ 1.6), a
-    /// pickle (legacy PyTorch), or TorchSharp's format (WebGen). <paramref name="what"/> names the file in errors.
+    /// Reads a checkpoint in any of the three formats: a zip (PyTorch ≥ 1.6), a pickle (legacy PyTorch), or
+    /// TorchSharp's format (WebGen). <paramref name="what"/> names the file in errors. <paramref name="checkShapes"/>
+    /// sees every tensor's name and shape as the file declares them before any tensor is allocated, and refuses
+    /// those of no model asked for by throwing; so memory follows the expected model, not the file's claims.
     /// </summary>
-    public static StateDict Read(byte[] file, string what)
+    /// <exception cref="InvalidCheckpointException">Whatever is wrong with the file, in one line naming it.</exception>
+    public static StateDict Read(byte[] file, string what, ShapeCheck checkShapes)
     {
-        if (PyTorchStateDict.IsZip(file))
-            return PyTorchStateDict.ReadZip(file, what);
-        if (PyTorchStateDict.IsLegacy(file))
-            return PyTorchStateDict.ReadLegacy(file, what);
-        return TorchSharpStateDict.Read(file, what);
+        try
+        {
+            return FormatOf(file) switch
+            {
+                CheckpointFormat.PyTorchZip => PyTorchStateDict.ReadZip(file, what, checkShapes),
+                CheckpointFormat.PyTorchLegacy => PyTorchStateDict.ReadLegacy(file, what, checkShapes),
+                _ => TorchSharpStateDict.Read(file, what, checkShapes),
+            };
+        }
+        catch (Exception e) when (e is not (InvalidCheckpointException or OutOfMemoryException or OperationCanceledException))
+        {
+            // The readers check every size and reading before acting on it; this names the file should one slip through.
+            throw new InvalidCheckpointException($"{what} cannot be read as a checkpoint ({e.GetType().Name}: {FirstLine(e.Message)}).", e);
+        }
+    }
+
+    private static string FirstLine(string message) => message.Split('\n', 2)[0].TrimEnd();
+
+    /// <summary>The element count of <paramref name="shape"/>, saturating just above <see cref="MaxValues"/> so crafted sizes cannot overflow it.</summary>
+    public static long Numel(IEnumerable<long> shape)
+    {
+        const long cap = MaxValues + 1;
+        long numel = 1;
+        foreach (var size in shape)
+            numel = size <= 0 ? 0 : numel > cap / size ? cap : Math.Min(numel * size, cap);
+        return numel;
     }
 
     /// <summary>Reads a whole file, refusing one over <paramref name="maxBytes"/> with the sizes in the message.</summary>
@@ -87,6 +123,10 @@ public sealed class StateDict(CheckpointFormat format, IReadOnlyDictionary<strin
     /// <summary>A size for messages: "64 MB", "1.5 MB".</summary>
     public static string Megabytes(long bytes) =>
         $"{bytes / 1_048_576.0:0.#} MB".Replace(',', '.');
+
+    /// <summary>A name read from a file, as one line of a message: control characters (a newline…) become '?'.</summary>
+    public static string Printable(string text) =>
+        text.Any(char.IsControl) ? new string([.. text.Select(c => char.IsControl(c) ? '?' : c)]) : text;
 
     /// <summary>"300×784" as error messages write a shape.</summary>
     public static string Shape(IEnumerable<long> shape) => shape.Any() ? string.Join("×", shape) : "a scalar";

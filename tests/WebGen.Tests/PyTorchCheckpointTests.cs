@@ -224,10 +224,10 @@ public sealed class PyTorchCheckpointTests(ITestOutputHelper output)
     [Fact]
     public void StackGlobalFromTheMemo_IsCheckedToo()
     {
-        // PROTO 4; "builtins" MEMOIZE POP; "eval" ; BINGET 0 ... the module comes back from the memo, not a literal.
+        // PROTO 4; "builtins" MEMOIZE; BINGET 0; "eval": the module comes back from the memo, not a literal.
         byte[] pickle =
         [
-            0x80, 4, 0x8c, 8, .. "builtins"u8, 0x94, 0x30, 0x68, 0, 0x8c, 4, .. "eval"u8, 0x93,
+            0x80, 4, 0x8c, 8, .. "builtins"u8, 0x94, 0x68, 0, 0x8c, 4, .. "eval"u8, 0x93,
             0x8c, 1, (byte)'1', 0x85, (byte)'R', (byte)'.',
         ];
         var error = Assert.Throws<UnsafePickleException>(() => PickleScanner.Scan(pickle, PyTorchStateDict.AllowedGlobals, "p"));
