@@ -27,10 +27,10 @@ var app = builder.Build();
 
 if (!app.Environment.IsDevelopment())
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
-// Scripts get JSON problems; re-executing an API request as the HTML page would also turn a PUT into a 405.
+app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+// Inside the pages' handler, so it answers first: scripts get JSON problems, where re-executing an API request as the
+// HTML page would also turn a PUT into a 405.
 app.UseWhen(http => RequestGuard.IsApi(http.Request.Path), api => api.UseStatusCodePages(RequestGuard.ApiStatusPage));
-app.UseWhen(http => !RequestGuard.IsApi(http.Request.Path),
-    pages => pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
 app.UseRequestGuard();
 app.UseAuthentication();
 app.UseRateLimiter(); // after authentication: signed-in users count as themselves, not as their address
