@@ -12,8 +12,8 @@ public sealed class SecurityOptions
     /// <summary>The length of every rate-limit window.</summary>
     public int WindowSeconds { get; set; } = 60;
 
-    /// <summary>Requests to /api per window.</summary>
-    public int ApiRequestsPerWindow { get; set; } = 1200;
+    /// <summary>Requests to /api per window: 100 a second on average, above a script polling a run every 20 ms.</summary>
+    public int ApiRequestsPerWindow { get; set; } = 6000;
 
     /// <summary>New connections to the runs hub per window.</summary>
     public int HubConnectionsPerWindow { get; set; } = 120;
