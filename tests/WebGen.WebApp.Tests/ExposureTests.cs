@@ -17,6 +17,15 @@ public sealed partial class ExposureTests
     }
 
     [Fact]
+    public void WebgenServe_OnItsDefaultAddress_AnswersOnlyRequestsNamingThisMachine()
+    {
+        // A page whose domain is made to resolve to 127.0.0.1 (DNS rebinding) sends that domain as Host.
+        var allowed = AllowedHosts().Match(Read("webgen"));
+        Assert.True(allowed.Success, "./webgen serve allows any Host on its default address");
+        Assert.Equal(["localhost", "127.0.0.1"], allowed.Groups[1].Value.Split(';'));
+    }
+
+    [Fact]
     public void TheContainerStack_RunsInClassMode_WithTheInstructorFromTheEnvironment()
     {
         var yaml = new YamlStream();
@@ -29,6 +38,9 @@ public sealed partial class ExposureTests
         // The image alone, started without compose, is in class mode too: without an instructor it refuses to start.
         Assert.Contains("WebGen__Mode=class", Read("Dockerfile"));
     }
+
+    [GeneratedRegex(@"--AllowedHosts ""([^""]+)""")]
+    private static partial Regex AllowedHosts();
 
     [GeneratedRegex(@"WEBGEN_URLS:-([^}]+)\}")]
     private static partial Regex DefaultServeUrl();
