@@ -49,7 +49,8 @@ public class HostileClassFactory : ClassModeFactory
 
     public CapturedLogs Logs { get; } = new();
 
-    public HostileClassFactory() : this([]) { }
+    /// <summary>Two free failed sign-ins, so the waits after them double often enough to outlast a slow test machine.</summary>
+    public HostileClassFactory() : this(new() { ["WebGen:Security:FreeFailedSignInsPerAccount"] = "2" }) { }
 
     protected HostileClassFactory(Dictionary<string, string?> settings) : base(settings) { }
 
@@ -199,6 +200,7 @@ public sealed class HostileClassTests(HostileClassFactory app) : IClassFixture<H
             Assert.False((await app.LogInFromAsync("203.0.113.7", ClassModeFactory.InstructorEmail, $"guess-{i}")).SignedIn);
         var attacker = await app.LogInFromAsync("203.0.113.7", ClassModeFactory.InstructorEmail, ClassModeFactory.InstructorPassword);
         Assert.False(attacker.SignedIn); // the guessing address waits, even with the right password
+        Assert.Contains("Too many failed sign-ins from your address", attacker.Page);
 
         var instructor = await app.LogInFromAsync("198.51.100.20", ClassModeFactory.InstructorEmail, ClassModeFactory.InstructorPassword);
         Assert.True(instructor.SignedIn, instructor.Page);
