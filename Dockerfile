@@ -15,7 +15,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app .
+# Listening on every interface: class mode (sign-in, roles, limits), never single mode, which has no login.
 ENV ASPNETCORE_URLS=http://+:8080 \
+    WebGen__Mode=class \
     WebGen__DataFolder=/var/lib/webgen/data \
     WebGen__RunsFolder=/var/lib/webgen/runs \
     WebGen__AssetsFolder=/app/wwwroot-assets \

@@ -5,6 +5,7 @@ using WebGen.WebApp.Accounts;
 using WebGen.WebApp.Components;
 using WebGen.WebApp.Reviews;
 using WebGen.WebApp.Runs;
+using WebGen.WebApp.Security;
 
 var builder = WebApplication.CreateBuilder(args);
 // ./webgen serve runs the build output, not a publish: serve package assets (MudBlazor, Blazor) from the build manifest.
@@ -15,6 +16,8 @@ builder.Services.AddOptions<WebGenOptions>().Bind(builder.Configuration.GetSecti
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 builder.Services.AddHealthChecks();
+builder.Services.AddProblemDetails();
+builder.AddSecurity();
 builder.AddRuns();
 builder.AddAccounts();
 builder.AddReviews();
@@ -25,7 +28,12 @@ var app = builder.Build();
 if (!app.Environment.IsDevelopment())
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+// Inside the pages' handler, so it answers first: scripts get JSON problems, where re-executing an API request as the
+// HTML page would also turn a PUT into a 405.
+app.UseWhen(http => RequestGuard.IsApi(http.Request.Path), api => api.UseStatusCodePages(RequestGuard.ApiStatusPage));
+app.UseRequestGuard();
 app.UseAuthentication();
+app.UseRateLimiter(); // after authentication: signed-in users count as themselves, not as their address
 app.UseAuthorization();
 app.UseAntiforgery();
 

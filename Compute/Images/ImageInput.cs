@@ -12,6 +12,12 @@ public static class ImageInput
     /// <summary>The largest upload read, in bytes.</summary>
     public const int MaxBytes = 5 * 1024 * 1024;
 
+    /// <summary>
+    /// The largest width and height decoded. A few kilobytes of PNG can declare 16000 × 16000 pixels (1 GB decoded),
+    /// so the size is read from the header and checked before anything is decoded; photos from phones fit.
+    /// </summary>
+    public const int MaxSide = 4096;
+
     public static float[] Read(byte[] file, int channels, int height, int width)
     {
         if (file.Length > MaxBytes)
@@ -19,6 +25,8 @@ public static class ImageInput
         const string accepted = "PNG, JPEG, GIF, BMP and WebP are accepted";
         using var data = SKData.CreateCopy(file);
         using var codec = SKCodec.Create(data) ?? throw new InvalidDataException($"the file is not a picture; {accepted}.");
+        if (codec.Info.Width > MaxSide || codec.Info.Height > MaxSide)
+            throw new InvalidDataException($"the picture is {codec.Info.Width} × {codec.Info.Height} pixels; pictures up to {MaxSide} × {MaxSide} are accepted.");
         using var decoded = SKBitmap.Decode(codec) ?? throw new InvalidDataException($"the picture could not be decoded; {accepted}.");
         if (channels == 3)
             return ChannelFirst(decoded, width, height, left: 0, top: 0, width, height);

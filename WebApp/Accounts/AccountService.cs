@@ -23,7 +23,12 @@ public sealed class AccountService(
     private const string CodeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     public const int MaxInvitationsAtOnce = 200;
 
-    /// <summary>Creates a student account; returns what is wrong instead (a missing or used code, a weak password, …).</summary>
+    /// <summary>
+    /// Creates a student account; returns what is wrong instead (a missing or used code, a weak password, …). An
+    /// e-mail that already has an account gets the same empty answer as a new one and changes nothing (its code is
+    /// not spent): registration must not tell anyone which e-mails have accounts. Every refusal depends only on the
+    /// code and the password, never on the e-mail.
+    /// </summary>
     public async Task<IReadOnlyList<string>> RegisterAsync(string email, string password, string? invitationCode)
     {
         email = email.Trim();
@@ -33,10 +38,24 @@ public sealed class AccountService(
         {
             if (string.IsNullOrEmpty(code))
                 return ["Registration needs an invitation code from your instructor."];
-            if (!await ClaimInvitationAsync(code, email))
-                return [$"The invitation code {code} is unknown or has been used; ask your instructor for a new one."];
+            if (!await IsUnusedAsync(code))
+                return [UnknownCode(code)];
         }
         var user = new IdentityUser { UserName = email, Email = email };
+        var weak = new List<string>();
+        foreach (var validator in users.PasswordValidators)
+            if (await validator.ValidateAsync(users, user, password) is { Succeeded: false } result)
+                weak.AddRange(result.Errors.Select(e => e.Description));
+        if (weak.Count > 0)
+            return weak;
+        if (await users.FindByEmailAsync(email) is not null || await users.FindByNameAsync(email) is not null)
+        {
+            users.PasswordHasher.HashPassword(user, password); // the time a new account's hashing takes, so timing tells nothing either
+            logger.LogInformation("Registration for {Email}, which already has an account: answered as for a new one, nothing changed", email);
+            return [];
+        }
+        if (byInvitation && !await ClaimInvitationAsync(code!, email))
+            return [UnknownCode(code!)]; // someone else's registration took it a moment ago
         var created = await users.CreateAsync(user, password);
         if (created.Succeeded)
             created = await users.AddToRoleAsync(user, Roles.Student);
@@ -48,6 +67,15 @@ public sealed class AccountService(
         if (byInvitation)
             await ReleaseInvitationAsync(code!); // the code stays usable when the account could not be made
         return [.. created.Errors.Select(e => e.Description)];
+    }
+
+    private static string UnknownCode(string code) =>
+        $"The invitation code {Security.JsonBody.Cut(code, 20)} is unknown or has been used; ask your instructor for a new one.";
+
+    private async Task<bool> IsUnusedAsync(string code)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync();
+        return await db.Invitations.AnyAsync(i => i.Code == code && i.UsedUtc == null);
     }
 
     public async Task<IReadOnlyList<InvitationEntity>> InvitationsAsync(CancellationToken cancellationToken = default)

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -44,6 +45,9 @@ public static class AccountsSetup
             {
                 o.User.RequireUniqueEmail = true;
                 o.Password.RequiredLength = 8;
+                // No lock-out: five wrong passwords from anyone would lock the instructor out. SignInThrottle slows
+                // guessing per address instead.
+                o.Lockout.AllowedForNewUsers = false;
             })
             .AddEntityFrameworkStores<RunsDb>()
             .AddDefaultTokenProviders();
@@ -84,14 +88,28 @@ public static class AccountsSetup
         });
     }
 
-    /// <summary>Sign-out is a form POST (with the antiforgery token) from the app bar.</summary>
+    /// <summary>
+    /// Sign-out is a form POST with the antiforgery token from the app bar. The token is checked here rather than by
+    /// the middleware, whose refusal of a missing token would surface as a 500: a post without it is a 400 saying so.
+    /// </summary>
     public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder app)
     {
-        app.MapPost(LogoutPath, async ([FromForm] string? returnUrl, SignInManager<IdentityUser> signIn) =>
+        app.MapPost(LogoutPath, async (HttpContext http, IAntiforgery antiforgery, SignInManager<IdentityUser> signIn) =>
         {
+            bool valid;
+            try
+            {
+                valid = await antiforgery.IsRequestValidAsync(http);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException && !http.RequestAborted.IsCancellationRequested)
+            {
+                valid = false; // a body that is not a readable form
+            }
+            if (!valid)
+                return Results.Problem("Signing out needs the antiforgery token of a WebGen page: use the app bar's Sign out button.", statusCode: StatusCodes.Status400BadRequest);
             await signIn.SignOutAsync();
             return Results.LocalRedirect(LoginPath);
-        });
+        }).DisableAntiforgery();
         return app;
     }
 

@@ -1,8 +1,11 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http.Features;
 using WebGen.Compute.Checkpoints;
 using WebGen.Shared;
+using WebGen.WebApp.Security;
 
 namespace WebGen.WebApp.Reviews;
 
@@ -26,6 +29,7 @@ public static class ReviewsApi
     {
         var api = app.MapGroup("/api");
         // multipart/form-data: file, student, model (vae|gmvae|ssvae), gw (0|1, SSVAE only) → 202 with the review.
+        // Antiforgery is checked in UploadAsync, for browser pages only: scripts have no token to send.
         api.MapPost("/reviews", UploadAsync).DisableAntiforgery();
         api.MapGet("/reviews", async (ReviewService reviews, CancellationToken cancellationToken) => await reviews.ListAsync(cancellationToken));
         api.MapGet("/reviews/{id:guid}", async (Guid id, ReviewService reviews, CancellationToken cancellationToken) =>
@@ -34,9 +38,17 @@ public static class ReviewsApi
             File.Exists(reviews.GridPath(id))
                 ? Results.File(reviews.GridPath(id), "image/png", $"review-{id:N}-samples.png")
                 : Results.Problem($"Review {id} has no sample grid (yet).", statusCode: 404));
-        api.MapPut("/reviews/{id:guid}/comment", async (Guid id, CommentBody body, ReviewService reviews, CancellationToken cancellationToken) =>
+        api.MapPut("/reviews/{id:guid}/comment", async (Guid id, HttpRequest request, ReviewService reviews, CancellationToken cancellationToken) =>
         {
-            var (review, error) = await reviews.SaveCommentAsync(id, body.Comment ?? "", cancellationToken);
+            var (body, problem) = await JsonBody.ReadObjectAsync(request, CommentExample, cancellationToken);
+            if (body is null)
+                return problem!;
+            if (body.Select(p => p.Key).FirstOrDefault(k => !k.Equals("comment", StringComparison.OrdinalIgnoreCase)) is { } unknown)
+                return JsonBody.BadRequest($"Unknown field {JsonBody.Cut(unknown)}: the accepted field is comment. {CommentExample}");
+            var comment = body.FirstOrDefault().Value;
+            if (comment is not null && comment.GetValueKind() != JsonValueKind.String)
+                return JsonBody.BadRequest($"comment is a JSON {comment.GetValueKind().ToString().ToLowerInvariant()}: accepted is a string. {CommentExample}");
+            var (review, error) = await reviews.SaveCommentAsync(id, comment?.GetValue<string>() ?? "", cancellationToken);
             return error is not null ? Results.Problem(error, statusCode: 400) : review is null ? NotFound(id) : Results.Ok(review);
         });
         api.MapGet("/reviews.csv", async (ReviewService reviews, CancellationToken cancellationToken) =>
@@ -44,9 +56,9 @@ public static class ReviewsApi
         return api;
     }
 
-    public sealed record CommentBody(string? Comment);
+    private const string CommentExample = "The body must be a JSON object such as {\"comment\": \"Well done.\"}.";
 
-    private static async Task<IResult> UploadAsync(HttpRequest request, ReviewService reviews, CancellationToken cancellationToken)
+    private static async Task<IResult> UploadAsync(HttpRequest request, ReviewService reviews, IAntiforgery antiforgery, CancellationToken cancellationToken)
     {
         var limit = reviews.MaxUploadBytes;
         var tooLarge = Results.Problem(
@@ -67,21 +79,25 @@ public static class ReviewsApi
         {
             return tooLarge;
         }
-        catch (InvalidDataException e) // a malformed multipart body
+        catch (Exception e) when (e is InvalidDataException or IOException && !cancellationToken.IsCancellationRequested) // a malformed multipart body
         {
-            return Results.Problem($"{e.Message} {UploadUsage}", statusCode: 400);
+            return Results.Problem($"The multipart body could not be read ({JsonBody.Cut(e.Message, 200)}). {UploadUsage}", statusCode: 400);
         }
+        // A browser marks a page's requests with Origin or Referer (RequestGuard has refused other sites'): such an
+        // upload must carry the antiforgery token of a WebGen page, as a form post does; scripts send neither header.
+        if ((request.Headers.Origin.Count > 0 || request.Headers.Referer.Count > 0) && !await antiforgery.IsRequestValidAsync(request.HttpContext))
+            return Results.Problem($"An upload from a browser page needs the page's antiforgery token (__RequestVerificationToken); the Reviews page uploads for you. {UploadUsage}", statusCode: 400);
         if (form.Files.GetFile("file") is not { } file)
             return Results.Problem($"No file. {UploadUsage}", statusCode: 400);
         if (file.Length > limit)
             return tooLarge;
         if (!Enum.TryParse<ModelKind>(form["model"].ToString(), ignoreCase: true, out var model) || !Enum.IsDefined(model))
-            return Results.Problem($"model '{form["model"]}': accepted values are vae, gmvae, ssvae.", statusCode: 400);
+            return Results.Problem($"model '{JsonBody.Cut(form["model"].ToString())}': accepted values are vae, gmvae, ssvae.", statusCode: 400);
         double? gw = null;
         if (form["gw"].ToString() is { Length: > 0 } gwText)
         {
             if (!double.TryParse(gwText, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
-                return Results.Problem($"gw '{gwText}': accepted values are 0 and 1.", statusCode: 400);
+                return Results.Problem($"gw '{JsonBody.Cut(gwText)}': accepted values are 0 and 1.", statusCode: 400);
             gw = value;
         }
         var reviewRequest = new ReviewRequest(form["student"].ToString(), model, gw, Path.GetFileName(file.FileName));

@@ -4,12 +4,14 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.SignalR;
 using System.Text.Json.Serialization;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using WebGen.Shared;
 using WebGen.WebApp.Accounts;
+using WebGen.WebApp.Security;
 
 namespace WebGen.WebApp.Runs;
 
@@ -19,15 +21,18 @@ public static class RunsApi
     public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/runs").RequireAuthorization(ClassPolicies.Member);
-        api.MapPost("/", async (HttpRequest request, int? replicates, ClaimsPrincipal user, ClassAccess access, RunService runs,
+        api.MapPost("/", async (HttpRequest request, string? replicates, ClaimsPrincipal user, ClassAccess access, RunService runs,
             IOptions<JsonOptions> json, CancellationToken cancellationToken) =>
         {
+            var count = 1;
+            if (replicates is not null && !int.TryParse(replicates, NumberStyles.None, CultureInfo.InvariantCulture, out count))
+                return JsonBody.BadRequest($"replicates {JsonBody.Cut(replicates)}: accepted values are whole numbers, e.g. ?replicates=3.");
             var (options, problem) = await ReadOptionsAsync(request, json.Value.SerializerOptions, cancellationToken);
             if (options is null)
-                return Results.Problem(problem, statusCode: 400);
-            var (created, errors) = await runs.CreateAsync(access.ViewerOf(user), options, replicates ?? 1, cancellationToken);
+                return problem!;
+            var (created, errors) = await runs.CreateAsync(access.ViewerOf(user), options, count, cancellationToken);
             return errors.Count > 0
-                ? Results.ValidationProblem(new Dictionary<string, string[]> { ["options"] = [.. errors] })
+                ? Results.ValidationProblem(new Dictionary<string, string[]> { ["options"] = [.. errors.Select(e => JsonBody.Cut(e, 300))] })
                 : Results.Created($"/api/runs/{created[0].Id}", created);
         });
         api.MapGet("/", async (ClaimsPrincipal user, ClassAccess access, RunService runs, CancellationToken cancellationToken) =>
@@ -74,37 +79,38 @@ public static class RunsApi
 
     /// <summary>
     /// A run's options from a request body: the model's homework settings (<see cref="TrainingOptions.For"/>) with the
-    /// body's fields in their place, so {"model": "ssvae"} means z = 64 and 30,000 steps, as in the course.
+    /// body's fields in their place, so {"model": "ssvae"} means z = 64 and 30,000 steps, as in the course. A field
+    /// that is not an option is refused by name: {"iteration": 5} must not quietly train the default 20,000 steps.
     /// </summary>
-    private static async Task<(TrainingOptions? Options, string? Problem)> ReadOptionsAsync(
+    private static async Task<(TrainingOptions? Options, IResult? Problem)> ReadOptionsAsync(
         HttpRequest request, JsonSerializerOptions json, CancellationToken cancellationToken)
     {
-        JsonObject? body;
-        try
-        {
-            body = await JsonSerializer.DeserializeAsync<JsonObject>(request.Body, json, cancellationToken);
-        }
-        catch (JsonException e)
-        {
-            return (null, $"The body is not valid JSON ({e.Message}). {BodyExample}");
-        }
+        var (body, problem) = await JsonBody.ReadObjectAsync(request, BodyExample, cancellationToken);
         if (body is null)
-            return (null, BodyExample);
+            return (null, problem);
         var modelName = body.FirstOrDefault(p => p.Key.Equals("model", StringComparison.OrdinalIgnoreCase)).Value;
         var model = ModelKind.Vae;
         if (modelName is not null && !(modelName.GetValueKind() == JsonValueKind.String
                 && Enum.TryParse(modelName.GetValue<string>(), ignoreCase: true, out model) && Enum.IsDefined(model)))
-            return (null, $"model {(modelName.GetValueKind() == JsonValueKind.String ? modelName.GetValue<string>() : modelName.ToJsonString())}: accepted values are vae, gmvae, ssvae, fsvae.");
+            return (null, JsonBody.BadRequest($"model {JsonBody.Cut(modelName.GetValueKind() == JsonValueKind.String ? modelName.GetValue<string>() : modelName.ToJsonString())}: accepted values are vae, gmvae, ssvae, fsvae."));
         var merged = JsonSerializer.SerializeToNode(TrainingOptions.For(model), json)!.AsObject();
+        var fields = merged.Select(p => p.Key).ToList();
+        var unknown = body.Select(p => p.Key).Where(k => !fields.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
+        if (unknown.Count > 0)
+            return (null, JsonBody.BadRequest($"Unknown field{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown.Take(10).Select(k => JsonBody.Cut(k)))}: accepted fields are {string.Join(", ", fields)}."));
         foreach (var (key, value) in body)
-            merged[merged.FirstOrDefault(p => p.Key.Equals(key, StringComparison.OrdinalIgnoreCase)).Key ?? key] = value?.DeepClone();
+        {
+            if (value?.GetValueKind() == JsonValueKind.String && value.GetValue<string>().Length > JsonBody.EchoLength)
+                return (null, JsonBody.BadRequest($"{key} {JsonBody.Cut(value.GetValue<string>())}: {value.GetValue<string>().Length:N0} characters, accepted are at most {JsonBody.EchoLength}."));
+            merged[fields.First(f => f.Equals(key, StringComparison.OrdinalIgnoreCase))] = value?.DeepClone();
+        }
         try
         {
             return (merged.Deserialize<TrainingOptions>(json), null);
         }
         catch (JsonException e)
         {
-            return (null, $"{e.Path?.TrimStart('$', '.')}: {e.Message.Split(" Path:")[0]} {BodyExample}");
+            return (null, JsonBody.BadRequest($"{e.Path?.TrimStart('$', '.')}: {JsonBody.Cut(e.Message.Split(" Path:")[0], 200)} {BodyExample}"));
         }
     }
 
@@ -117,7 +123,7 @@ public static class RunsApi
         builder.Services.AddSingleton<RunService>();
         builder.Services.AddHostedService<RunWorker>();
         builder.Services.ConfigureHttpJsonOptions(o => Configure(o.SerializerOptions));
-        builder.Services.AddSignalR().AddJsonProtocol(o => Configure(o.PayloadSerializerOptions));
+        builder.Services.AddSignalR(o => o.AddFilter<HubGuard>()).AddJsonProtocol(o => Configure(o.PayloadSerializerOptions));
         return builder;
     }
 

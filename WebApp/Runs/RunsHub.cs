@@ -18,14 +18,18 @@ public sealed class RunsHub(RunService runs, ClassAccess access) : Hub<IRunsClie
 
     public async Task<RunState?> Subscribe(Guid runId)
     {
-        // In the group before the state is read: a change between the two then arrives as an update, where the other
-        // order would lose it (and a run finishing there would leave its watcher waiting for the end forever).
+        // Who may watch is decided before joining the group: a refused caller must never be in it, not even for the
+        // moment a check takes (it would receive the pushes of that moment). A run's owner never changes, so the check
+        // on the first read holds.
+        var seen = await runs.GetAsync(runId, Context.ConnectionAborted);
+        if (seen is null)
+            return null;
+        if (!access.ViewerOf(Context.User).MaySee(seen))
+            throw new HubException(Viewer.NotYours(runId));
+        // In the group before the state is read again: a change between the two then arrives as an update, where the
+        // other order would lose it (and a run finishing there would leave its watcher waiting for the end forever).
         await Groups.AddToGroupAsync(Context.ConnectionId, Group(runId), Context.ConnectionAborted);
-        var state = await runs.GetAsync(runId, Context.ConnectionAborted);
-        if (state is not null && access.ViewerOf(Context.User).MaySee(state))
-            return state;
-        await Groups.RemoveFromGroupAsync(Context.ConnectionId, Group(runId), Context.ConnectionAborted);
-        return state is null ? null : throw new HubException(Viewer.NotYours(runId));
+        return await runs.GetAsync(runId, Context.ConnectionAborted) ?? seen;
     }
 
     public Task Unsubscribe(Guid runId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, Group(runId));

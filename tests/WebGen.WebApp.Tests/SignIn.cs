@@ -33,7 +33,7 @@ public static partial class SignIn
     public static Task<Session> AsInstructorAsync(this WebGenFactory app) =>
         app.AsAsync(ClassModeFactory.InstructorEmail, ClassModeFactory.InstructorPassword);
 
-    /// <summary>Registers through the form; the app signs the new student in. Null, and the page, when it refused.</summary>
+    /// <summary>Registers through the form, then signs in through the login form. Null, and the page, when it refused.</summary>
     public static async Task<(Session? Session, string Page)> RegisterAsync(this WebGenFactory app, string email, string password, string? code = null)
     {
         var (client, cookies) = app.ClientWithCookies();
@@ -41,6 +41,9 @@ public static partial class SignIn
         if (code is not null)
             fields["Input.Code"] = code;
         var page = await PostFormAsync(client, "/account/register", "register", fields);
+        // Registration does not sign in (that would tell a new e-mail from one with an account): sign in as a student does.
+        if (page.Contains("data-testid=\"registered\""))
+            page = await PostFormAsync(client, "/account/login", "login", new() { ["Input.Email"] = email, ["Input.Password"] = password });
         var signedIn = cookies.GetAllCookies().Any(c => c.Name == ".AspNetCore.Identity.Application");
         if (!signedIn)
             client.Dispose();
