@@ -20,7 +20,7 @@ public sealed class Server : IAsyncDisposable
 
     private Server(Process process, string folder, Uri address) => (this.process, this.folder, Address) = (process, folder, address);
 
-    public static async Task<Server> StartAsync(string webAppDll, string dataFolder, IEnumerable<string> extraSettings, CancellationToken cancellationToken)
+    public static async Task<Server> StartAsync(string webAppDll, string dataFolder, CancellationToken cancellationToken)
     {
         webAppDll = Path.GetFullPath(webAppDll);
         var folder = Directory.CreateTempSubdirectory("webgen-bench-load-").FullName;
@@ -43,7 +43,6 @@ public sealed class Server : IAsyncDisposable
             "--WebGen:Class:InstructorPassword", InstructorPassword,
             "--WebGen:Class:Registration", "open",
             "--Logging:LogLevel:Default", "Warning",
-            .. extraSettings,
         ];
         foreach (var argument in arguments)
             start.ArgumentList.Add(argument);

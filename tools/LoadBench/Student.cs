@@ -15,18 +15,33 @@ public sealed partial class Student(Uri server, HttpClient client, CookieContain
 
     public HttpClient Client => client;
 
-    /// <summary>Registers through the form (open registration signs the new student in).</summary>
-    public static Task<Student> RegisterAsync(Uri server, string email, CancellationToken cancellationToken) =>
-        SignInAsync(server, email, Password, "/account/register", "register", cancellationToken);
+    /// <summary>Registers through the form (open registration), then signs in as a new student would.</summary>
+    public static async Task<Student> RegisterAsync(Uri server, string email, CancellationToken cancellationToken)
+    {
+        var cookies = new CookieContainer();
+        using (var client = new HttpClient(new HttpClientHandler { CookieContainer = cookies }) { BaseAddress = server })
+            await PostFormAsync(client, "/account/register", "register", email, Password, cancellationToken);
+        return await SignInAsync(server, email, Password, cancellationToken);
+    }
 
-    public static Task<Student> InstructorAsync(Uri server, CancellationToken cancellationToken) =>
-        SignInAsync(server, Server.InstructorEmail, Server.InstructorPassword, "/account/login", "login", cancellationToken);
-
-    private static async Task<Student> SignInAsync(
-        Uri server, string email, string password, string path, string form, CancellationToken cancellationToken)
+    /// <summary>Signs in through the login form; the client keeps the sign-in cookie.</summary>
+    public static async Task<Student> SignInAsync(Uri server, string email, string password, CancellationToken cancellationToken)
     {
         var cookies = new CookieContainer();
         var client = new HttpClient(new HttpClientHandler { CookieContainer = cookies }) { BaseAddress = server };
+        var status = await PostFormAsync(client, "/account/login", "login", email, password, cancellationToken);
+        if (!cookies.GetAllCookies().Any(c => c.Name == ".AspNetCore.Identity.Application"))
+        {
+            client.Dispose();
+            throw new InvalidOperationException($"{email} could not sign in ({status})");
+        }
+        return new Student(server, client, cookies, email);
+    }
+
+    /// <summary>Posts a static-rendered Blazor form as a browser does: the page's antiforgery token and the form's name.</summary>
+    private static async Task<int> PostFormAsync(
+        HttpClient client, string path, string form, string email, string password, CancellationToken cancellationToken)
+    {
         var page = await client.GetStringAsync(path, cancellationToken);
         var token = AntiforgeryToken().Match(page);
         if (!token.Success)
@@ -38,12 +53,7 @@ public sealed partial class Student(Uri server, HttpClient client, CookieContain
             ["_handler"] = form,
             ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token.Groups[1].Value),
         }), cancellationToken);
-        if (!cookies.GetAllCookies().Any(c => c.Name == ".AspNetCore.Identity.Application"))
-        {
-            client.Dispose();
-            throw new InvalidOperationException($"{email} could not sign in through {path} ({(int)response.StatusCode})");
-        }
-        return new Student(server, client, cookies, email);
+        return (int)response.StatusCode;
     }
 
     /// <summary>Queues a run through the JSON API; returns its id.</summary>
