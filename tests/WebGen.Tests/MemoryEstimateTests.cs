@@ -1,0 +1,59 @@
+using WebGen.Compute.Training;
+using WebGen.Shared;
+
+namespace WebGen.Tests;
+
+/// <summary>The peak-memory estimate a server checks runs against before it queues them.</summary>
+public sealed class MemoryEstimateTests
+{
+    private const long MB = 1L << 20, GB = 1L << 30;
+
+    private static long Bytes(TrainingOptions options) => MemoryEstimate.For(options).RunBytes;
+
+    [Theory]
+    [InlineData(ModelKind.Vae)]
+    [InlineData(ModelKind.Gmvae)]
+    [InlineData(ModelKind.Ssvae)]
+    [InlineData(ModelKind.Fsvae)]
+    public void ALargerBatch_NeedsMoreMemory(ModelKind model)
+    {
+        var homework = TrainingOptions.For(model);
+        Assert.True(Bytes(homework with { BatchSize = 10_000 }) > Bytes(homework));
+    }
+
+    [Theory]
+    [InlineData(ModelKind.Vae)]
+    [InlineData(ModelKind.Gmvae)]
+    [InlineData(ModelKind.Ssvae)]
+    [InlineData(ModelKind.Fsvae)]
+    public void ALargerZ_NeedsMoreMemory(ModelKind model)
+    {
+        var homework = TrainingOptions.For(model);
+        Assert.True(Bytes(homework with { ZDim = 128 }) > Bytes(homework));
+    }
+
+    [Fact]
+    public void MoreMixtureComponents_NeedMoreMemory()
+    {
+        var homework = TrainingOptions.For(ModelKind.Gmvae);
+        Assert.True(Bytes(homework with { K = 1000 }) > Bytes(homework));
+    }
+
+    [Theory]
+    // Peak RSS measured with /usr/bin/time -v of `webgen-cli train <model> --iterations 50 --device cpu` (README).
+    [InlineData(ModelKind.Vae, 50, 100, 888)]
+    [InlineData(ModelKind.Gmvae, 50, 100, 1379)]
+    public void TheHomeworksSettings_AreEstimatedAboveTheirMeasuredPeakButWithinTwiceIt(ModelKind model, int iterations, int batch, int measuredMB)
+    {
+        var estimate = MemoryEstimate.For(TrainingOptions.For(model) with { Iterations = iterations, BatchSize = batch });
+        Assert.InRange(estimate.ProcessBytes, measuredMB * MB, 2 * measuredMB * MB);
+    }
+
+    [Fact]
+    public void AGmvaeWithTheLargestBatchZAndK_NeedsTerabytes()
+    {
+        var huge = TrainingOptions.For(ModelKind.Gmvae) with { BatchSize = 60_000, ZDim = 1024, K = 10_000 };
+        // 60,000 × 10,000 × 1024 floats are 2.4 TB for one mixture intermediate alone.
+        Assert.True(Bytes(huge) > 1000 * GB, ByteSize.Describe(Bytes(huge)));
+    }
+}
