@@ -68,7 +68,7 @@ public sealed class LimitsTests(LimitsFactory app) : IClassFixture<LimitsFactory
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Matches(@"a GMVAE with batch 60000, z 1024 and k 10000 needs about [\d,.]+ GB at its peak; " +
-            @"this server's budget for a run is 2\.0 GB\.", await response.Content.ReadAsStringAsync());
+            @"this server's budget for a run is 8\.0 GB\.", await response.Content.ReadAsStringAsync());
     }
 
     [Fact]
