@@ -21,8 +21,9 @@ public sealed class ClassOptions
 
     public int MaxIterationsPerRun { get; set; } = 30_000;
 
-    // The students' maxima leave room to explore around the homework's settings (batch 100, z 10 or 64, k 500,
-    // a checkpoint every 10,000 steps) while keeping a GMVAE's batch × k × z mixture intermediates near 128 MB each.
+    // The students' maxima leave room to explore around the homework's settings (batch 100, z 10 or 64, k 500, a
+    // checkpoint every 10,000 steps); a GMVAE at all three maxima is estimated at 9 GB at its peak (MemoryEstimate),
+    // within the default memory budget of a 16 GB server.
 
     /// <summary>The largest batch a student's run may use: five times the homework's 100.</summary>
     public int MaxBatchSizePerRun { get; set; } = 500;

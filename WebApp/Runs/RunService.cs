@@ -119,9 +119,11 @@ public sealed class RunService(
             ModelKind.Fsvae => ("an", "FSVAE"),
             _ => ("a", options.Model.ToString().ToUpperInvariant()),
         };
-        var k = options.Model == ModelKind.Gmvae ? $" and k {options.K}" : "";
-        return $"{article} {name} with batch {options.BatchSize}, z {options.ZDim}{k} needs about {ByteSize.Describe(needed)} at its peak; " +
-            $"this server's budget for a run is {ByteSize.Describe(budget)}. Lower the batch size{(k.Length > 0 ? ", z or k" : " or z")}.";
+        var (sizes, fields) = options.Model == ModelKind.Gmvae
+            ? ($"batch {options.BatchSize}, z {options.ZDim} and k {options.K}", "the batch size, z or k")
+            : ($"batch {options.BatchSize} and z {options.ZDim}", "the batch size or z");
+        return $"{article} {name} with {sizes} needs about {ByteSize.Describe(needed)} at its peak; " +
+            $"this server's budget for a run is {ByteSize.Describe(budget)}. Lower {fields}.";
     }
 
     /// <summary>The refusal of a student whose run folders already use their disk quota or more.</summary>

@@ -161,7 +161,8 @@ public sealed class CrashLimitTests : IDisposable
         using (var second = WebGenFactory.On(folder, settings))
         {
             using var client = second.CreateClient();
-            await PollAsync(client, second, id, s => s.Status == RunStatus.Running); // one death: tried again
+            // One death: trained again, reporting steps of its own (every 50th), not the stored 1234 of the dead process.
+            await PollAsync(client, second, id, s => s.Status == RunStatus.Running && s.Progress is { } p && p.Step != 1234);
         }
         await DieWhileTrainingAsync(id, step: 2345);
 
