@@ -74,7 +74,7 @@ public sealed class RunWorker(RunService runs, IOptions<WebGenOptions> options, 
                 if (RunService.FolderBytes(folder) is var used && used > quota)
                 {
                     overQuota = $"This run's folder uses {ByteSize.Describe(used)} of disk, over your quota of {ByteSize.Describe(quota)}: " +
-                        $"it was stopped at step {p.Step}. Queue runs with fewer checkpoints, or ask the instructor for a larger quota.";
+                        $"it was stopped at step {p.Step}. Ask the instructor for a larger quota.";
                     await cancel.CancelAsync();
                 }
             }
