@@ -46,6 +46,7 @@ public sealed class MemoryEstimateTests
     [InlineData(ModelKind.Ssvae, 100, 64, 500, 675)]
     [InlineData(ModelKind.Gmvae, 1000, 10, 2000, 1708)]
     [InlineData(ModelKind.Gmvae, 500, 64, 1000, 4861)]
+    [InlineData(ModelKind.Vae, 10_000, 10, 500, 1327)]
     public void AMeasuredRun_IsEstimatedAboveItsPeakButWithinTwiceIt(ModelKind model, int batch, int z, int k, int measuredMB)
     {
         var estimate = MemoryEstimate.For(TrainingOptions.For(model) with { BatchSize = batch, ZDim = z, K = k });
