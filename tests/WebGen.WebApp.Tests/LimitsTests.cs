@@ -100,6 +100,17 @@ public sealed class LimitsTests(LimitsFactory app) : IClassFixture<LimitsFactory
         Assert.Matches(@"^This run's folder uses [\d.]+ MB of disk, over your quota of 1\.0 MB: it was stopped at step \d+\.", final.Error);
     }
 
+    [Fact]
+    public async Task TheClassPage_ShowsTheStudentsMaximaAndDiskQuota_ForTheInstructorToChange()
+    {
+        using var instructor = await app.AsInstructorAsync();
+
+        var page = await instructor.Client.GetStringAsync("/class");
+
+        foreach (var field in new[] { "max-batch-size", "max-z-dim", "max-k", "min-checkpoint-every", "disk-quota" })
+            Assert.Contains($"data-testid=\"{field}\"", page);
+    }
+
     /// <summary>A completed run of the student's, with a folder of <paramref name="bytes"/>, as an earlier run would leave.</summary>
     private async Task<Guid> AddFinishedRunAsync(string email, int bytes)
     {
