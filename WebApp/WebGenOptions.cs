@@ -36,6 +36,9 @@ public sealed class WebGenOptions
     /// <summary>How many runs train at once. One per device is the default: two runs on one device only share it.</summary>
     public int MaxConcurrentRuns { get; set; } = 1;
 
+    /// <summary>What the worker may spend on a run (section "WebGen:Worker").</summary>
+    public WorkerOptions Worker { get; set; } = new();
+
     /// <summary>Web runs checkpoint at least this often, so a restart loses at most this many steps.</summary>
     public int CheckpointEvery { get; set; } = 1000;
 
@@ -54,4 +57,22 @@ public sealed class WebGenOptions
 
     /// <summary>The folder of one web run: its checkpoints, run.json, previews and final grid.</summary>
     public string RunFolder(Guid id) => Path.Combine(RunsFolder, id.ToString("N"));
+}
+
+/// <summary>The worker's settings, section "WebGen:Worker".</summary>
+public sealed class WorkerOptions
+{
+    /// <summary>What the server keeps for itself (the runtime, libtorch, pages, hub connections) before runs share the rest.</summary>
+    public const long ServerReserveBytes = 1L << 30;
+
+    /// <summary>
+    /// The peak memory one run may be estimated to need, in MB; unset, three quarters of the memory the process may
+    /// use (the machine's or the container's limit) less <see cref="ServerReserveBytes"/>, shared by the runs that
+    /// train at once.
+    /// </summary>
+    public int? MemoryBudgetMB { get; set; }
+
+    public long MemoryBudgetBytes(int concurrentRuns) => MemoryBudgetMB is { } mb
+        ? mb * (1L << 20)
+        : Math.Max(0, (GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 3 / 4) - ServerReserveBytes) / Math.Max(1, concurrentRuns);
 }

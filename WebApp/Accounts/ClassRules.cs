@@ -11,11 +11,18 @@ public enum RegistrationMode
     Open,
 }
 
-/// <summary>What the instructor decides for the class: who may register, and how much of the queue a student may take.</summary>
-public sealed record ClassLimits(RegistrationMode Registration, int MaxRunningPerUser, int MaxQueuedPerUser, int MaxIterationsPerRun)
+/// <summary>
+/// What the instructor decides for the class: who may register, how much of the queue a student may take, the largest
+/// settings a student's run may have (batch, z, k, and how often it may checkpoint) and the disk a student's runs may use.
+/// </summary>
+public sealed record ClassLimits(
+    RegistrationMode Registration, int MaxRunningPerUser, int MaxQueuedPerUser, int MaxIterationsPerRun,
+    int MaxBatchSizePerRun, int MaxZDimPerRun, int MaxKPerRun, int MinCheckpointEvery, int DiskQuotaMB)
 {
     public const int MaxIterations = 10_000_000;
     public const int MaxRuns = 1000;
+    /// <summary>The largest disk quota an instructor may give (1 TB).</summary>
+    public const int MaxDiskQuotaMB = 1024 * 1024;
 
     public IReadOnlyList<string> Validate()
     {
@@ -26,6 +33,17 @@ public sealed record ClassLimits(RegistrationMode Registration, int MaxRunningPe
             errors.Add($"maxQueuedPerUser {MaxQueuedPerUser}: accepted values are 1 to {MaxRuns}.");
         if (MaxIterationsPerRun is < 1 or > MaxIterations)
             errors.Add($"maxIterationsPerRun {MaxIterationsPerRun}: accepted values are 1 to {MaxIterations}.");
+        // The students' maxima lie within what any run accepts (TrainingOptionsRules).
+        if (MaxBatchSizePerRun is < 1 or > TrainingOptionsRules.MaxBatchSize)
+            errors.Add($"maxBatchSizePerRun {MaxBatchSizePerRun}: accepted values are 1 to {TrainingOptionsRules.MaxBatchSize}.");
+        if (MaxZDimPerRun is < 1 or > TrainingOptionsRules.MaxZDim)
+            errors.Add($"maxZDimPerRun {MaxZDimPerRun}: accepted values are 1 to {TrainingOptionsRules.MaxZDim}.");
+        if (MaxKPerRun is < 1 or > TrainingOptionsRules.MaxK)
+            errors.Add($"maxKPerRun {MaxKPerRun}: accepted values are 1 to {TrainingOptionsRules.MaxK}.");
+        if (MinCheckpointEvery is < 1 or > MaxIterations)
+            errors.Add($"minCheckpointEvery {MinCheckpointEvery}: accepted values are 1 to {MaxIterations}.");
+        if (DiskQuotaMB is < 1 or > MaxDiskQuotaMB)
+            errors.Add($"diskQuotaMB {DiskQuotaMB}: accepted values are 1 to {MaxDiskQuotaMB}.");
         if (!Enum.IsDefined(Registration))
             errors.Add($"registration {Registration}: accepted values are invitation, open.");
         return errors;
@@ -33,6 +51,23 @@ public sealed record ClassLimits(RegistrationMode Registration, int MaxRunningPe
 
     /// <summary>The form's and the API's message for a run longer than the instructor allows.</summary>
     public string? ValidateIterations(int iterations) => TrainingOptionsRules.ValidateIterationLimit(iterations, MaxIterationsPerRun);
+
+    /// <summary>A student's run against every maximum above, one message per field over it (k only for a GMVAE, the one model that uses it).</summary>
+    public IReadOnlyList<string> ValidateRun(TrainingOptions options) =>
+    [
+        .. new[]
+        {
+            ValidateIterations(options.Iterations),
+            TrainingOptionsRules.ValidateLimit("batchSize", options.BatchSize, MaxBatchSizePerRun),
+            TrainingOptionsRules.ValidateLimit("zDim", options.ZDim, MaxZDimPerRun),
+            options.Model == ModelKind.Gmvae ? TrainingOptionsRules.ValidateLimit("k", options.K, MaxKPerRun) : null,
+            options.CheckpointEvery < MinCheckpointEvery
+                ? $"checkpointEvery {options.CheckpointEvery}: accepted values are {MinCheckpointEvery} or more (the instructor's limit per run)."
+                : null,
+        }.OfType<string>(),
+    ];
+
+    public long DiskQuotaBytes => DiskQuotaMB * 1024L * 1024;
 }
 
 /// <summary>The class's one row of settings, as stored beside the runs.</summary>
@@ -45,8 +80,14 @@ public sealed class ClassSettingsEntity
     public int MaxRunningPerUser { get; set; }
     public int MaxQueuedPerUser { get; set; }
     public int MaxIterationsPerRun { get; set; }
+    public int MaxBatchSizePerRun { get; set; }
+    public int MaxZDimPerRun { get; set; }
+    public int MaxKPerRun { get; set; }
+    public int MinCheckpointEvery { get; set; }
+    public int DiskQuotaMB { get; set; }
 
-    public ClassLimits ToLimits() => new(Registration, MaxRunningPerUser, MaxQueuedPerUser, MaxIterationsPerRun);
+    public ClassLimits ToLimits() => new(Registration, MaxRunningPerUser, MaxQueuedPerUser, MaxIterationsPerRun,
+        MaxBatchSizePerRun, MaxZDimPerRun, MaxKPerRun, MinCheckpointEvery, DiskQuotaMB);
 }
 
 /// <summary>
@@ -103,10 +144,15 @@ public sealed class ClassRules(IDbContextFactory<RunsDb> dbFactory, IOptions<Web
             "open" => RegistrationMode.Open,
             _ => throw new InvalidOperationException($"WebGen:Class:Registration {o.Registration}: accepted values are invitation, open."),
         };
-        return new(registration, o.MaxRunningPerUser, o.MaxQueuedPerUser, o.MaxIterationsPerRun);
+        return new(registration, o.MaxRunningPerUser, o.MaxQueuedPerUser, o.MaxIterationsPerRun,
+            o.MaxBatchSizePerRun, o.MaxZDimPerRun, o.MaxKPerRun, o.MinCheckpointEvery, o.DiskQuotaMB);
     }
 
-    private static void Copy(ClassLimits limits, ClassSettingsEntity stored) =>
+    private static void Copy(ClassLimits limits, ClassSettingsEntity stored)
+    {
         (stored.Registration, stored.MaxRunningPerUser, stored.MaxQueuedPerUser, stored.MaxIterationsPerRun) =
             (limits.Registration, limits.MaxRunningPerUser, limits.MaxQueuedPerUser, limits.MaxIterationsPerRun);
+        (stored.MaxBatchSizePerRun, stored.MaxZDimPerRun, stored.MaxKPerRun, stored.MinCheckpointEvery, stored.DiskQuotaMB) =
+            (limits.MaxBatchSizePerRun, limits.MaxZDimPerRun, limits.MaxKPerRun, limits.MinCheckpointEvery, limits.DiskQuotaMB);
+    }
 }

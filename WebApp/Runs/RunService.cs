@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using WebGen.Compute.Training;
 using WebGen.Shared;
 using WebGen.WebApp.Accounts;
 
@@ -9,7 +10,8 @@ namespace WebGen.WebApp.Runs;
 
 /// <summary>
 /// Creating, listing and cancelling runs, and storing what they report; the worker's slots take runs from the fair
-/// queue this fills. In class mode students' runs are held to the instructor's limits.
+/// queue this fills. In class mode students' runs are held to the instructor's limits and disk quota; everyone's are
+/// held to the worker's memory budget.
 /// </summary>
 public sealed class RunService(
     IDbContextFactory<RunsDb> dbFactory, IHubContext<RunsHub, IRunsClient> hub, ClassRules rules, IOptions<WebGenOptions> settings)
@@ -17,10 +19,17 @@ public sealed class RunService(
     /// <summary>The training speed assumed for a model no run has measured yet (the queue page's estimate only).</summary>
     public const double AssumedStepsPerSecond = 100;
 
+    /// <summary>How long a student's measured disk usage is reused before their run folders are measured again.</summary>
+    public static readonly TimeSpan DiskUsageLifetime = TimeSpan.FromSeconds(5);
+
+    /// <summary>A run found training at this many starts (its process died under it each time) is failed, not queued again.</summary>
+    public const int MaxCrashes = 2;
+
     private readonly RunQueue queue = QueueFor(rules);
     private readonly ConcurrentDictionary<Guid, CancellationTokenSource> running = new();
     private readonly SemaphoreSlim creating = new(1, 1);
     private readonly SemaphoreSlim updating = new(1, 1);
+    private readonly ConcurrentDictionary<string, (long Bytes, DateTime MeasuredUtc)> diskUsage = new();
 
     internal RunQueue Queue => queue;
 
@@ -48,10 +57,14 @@ public sealed class RunService(
         if (TrainingOptionsRules.ValidateReplicates(replicates) is { } replicateError)
             errors.Add(replicateError);
         var limited = rules.IsClassMode && by.IsLimited;
-        if (limited && rules.Current.ValidateIterations(options.Iterations) is { } tooLong)
-            errors.Add(tooLong);
+        if (limited)
+            errors.AddRange(rules.Current.ValidateRun(options));
         if (errors.Count > 0)
             return ([], errors);
+        if (TooLargeForTheWorker(options) is { } tooLarge)
+            return ([], [tooLarge]);
+        if (limited && await OverDiskQuotaAsync(by.UserId!, cancellationToken) is { } overQuota)
+            return ([], [overQuota]);
         var group = Guid.NewGuid();
         var now = DateTime.UtcNow;
         var entities = Enumerable.Range(0, replicates).Select(i => new RunEntity
@@ -92,6 +105,67 @@ public sealed class RunService(
         }
         return (states, []);
     }
+
+    /// <summary>The refusal of a run whose estimated peak memory is over the worker's budget for one run (everyone's runs).</summary>
+    private string? TooLargeForTheWorker(TrainingOptions options)
+    {
+        var needed = MemoryEstimate.For(options).RunBytes;
+        var budget = settings.Value.Worker.MemoryBudgetBytes(settings.Value.MaxConcurrentRuns);
+        if (needed <= budget)
+            return null;
+        var (article, name) = options.Model switch
+        {
+            ModelKind.Ssvae => ("an", "SSVAE"),
+            ModelKind.Fsvae => ("an", "FSVAE"),
+            _ => ("a", options.Model.ToString().ToUpperInvariant()),
+        };
+        var (sizes, fields) = options.Model == ModelKind.Gmvae
+            ? ($"batch {options.BatchSize}, z {options.ZDim} and k {options.K}", "the batch size, z or k")
+            : ($"batch {options.BatchSize} and z {options.ZDim}", "the batch size or z");
+        return $"{article} {name} with {sizes} needs about {ByteSize.Describe(needed)} at its peak; " +
+            $"this server's budget for a run is {ByteSize.Describe(budget)}. Lower {fields}.";
+    }
+
+    /// <summary>The refusal of a student whose run folders already use their disk quota or more.</summary>
+    private async Task<string?> OverDiskQuotaAsync(string userId, CancellationToken cancellationToken)
+    {
+        var used = await DiskUsageAsync(userId, cancellationToken);
+        var quota = rules.Current.DiskQuotaBytes;
+        return used < quota
+            ? null
+            : $"Your runs use {ByteSize.Describe(used)} of disk and your quota is {ByteSize.Describe(quota)}: " +
+                "ask the instructor to delete some of your runs or to raise your quota.";
+    }
+
+    /// <summary>The bytes in the folders of a user's runs, measured again once the last measure is a few seconds old.</summary>
+    private async Task<long> DiskUsageAsync(string userId, CancellationToken cancellationToken)
+    {
+        if (diskUsage.TryGetValue(userId, out var cached) && DateTime.UtcNow - cached.MeasuredUtc < DiskUsageLifetime)
+            return cached.Bytes;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var ids = await db.Runs.AsNoTracking().Where(r => r.OwnerId == userId).Select(r => r.Id).ToListAsync(cancellationToken);
+        var bytes = ids.Sum(id => FolderBytes(settings.Value.RunFolder(id)));
+        diskUsage[userId] = (bytes, DateTime.UtcNow);
+        return bytes;
+    }
+
+    /// <summary>The bytes of the files in a run's folder (0 when it has none yet, or it vanished while being measured).</summary>
+    internal static long FolderBytes(string folder)
+    {
+        try
+        {
+            return Directory.Exists(folder)
+                ? new DirectoryInfo(folder).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length)
+                : 0;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>A student's disk quota in bytes; null for a run no quota holds (the instructor's, or any in single mode).</summary>
+    internal long? DiskQuotaFor(bool limited) => limited && rules.IsClassMode ? rules.Current.DiskQuotaBytes : null;
 
     public async Task<RunState?> GetAsync(Guid id, CancellationToken cancellationToken = default)
     {
@@ -251,7 +325,11 @@ public sealed class RunService(
         }
     }
 
-    /// <summary>After a restart: runs that were running go back to the queue, and every queued run is queued again.</summary>
+    /// <summary>
+    /// After a restart every queued run is queued again. A run still marked running had its process die under it (a
+    /// graceful stop puts it back to queued): it is queued again too, unless that was its <see cref="MaxCrashes"/>th
+    /// death, when it is failed instead — it might be what kills the server.
+    /// </summary>
     internal async Task RequeueAfterRestartAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -259,6 +337,12 @@ public sealed class RunService(
         var instructors = await InstructorIdsAsync(db, cancellationToken);
         foreach (var run in pending.OrderBy(r => r.CreatedUtc))
         {
+            if (run.Status == RunStatus.Running && ++run.Crashes >= MaxCrashes)
+            {
+                (run.Status, run.FinishedUtc) = (RunStatus.Failed, DateTime.UtcNow);
+                run.Error = $"The server stopped twice while training this run (last at step {run.Step}); it is not retried again — queue it again to retry.";
+                continue;
+            }
             run.Status = RunStatus.Queued;
             var limited = rules.IsClassMode && run.OwnerId is not null && !instructors.Contains(run.OwnerId);
             queue.Enqueue(new QueuedRun(run.Id, run.OwnerId ?? "", limited));

@@ -8,8 +8,10 @@ namespace WebGen.WebApp.Runs;
 /// <summary>
 /// Trains queued runs, <see cref="WebGenOptions.MaxConcurrentRuns"/> at a time in the fair queue's order, each on a
 /// dedicated thread; stores
-/// progress and pushes it to watchers at most a few times a second. A run interrupted by a shutdown or a crash stays
-/// "running" in the store, is queued again at the next start and resumes from its newest checkpoint.
+/// progress and pushes it to watchers at most a few times a second. A run interrupted by a shutdown goes back to
+/// "queued" in the store; one interrupted by a crash stays "running", which the next start counts (see
+/// <see cref="RunService.RequeueAfterRestartAsync"/>). Either resumes from its newest checkpoint at the next start.
+/// A student's run whose folder grows over their disk quota is stopped and failed.
 /// </summary>
 public sealed class RunWorker(RunService runs, IOptions<WebGenOptions> options, ILogger<RunWorker> logger) : BackgroundService
 {
@@ -18,6 +20,9 @@ public sealed class RunWorker(RunService runs, IOptions<WebGenOptions> options, 
 
     /// <summary>The preview grid of a run in progress, in its run folder.</summary>
     public const string PreviewFile = "preview.png";
+
+    /// <summary>The shortest gap between two measures of a student's run folder against their disk quota.</summary>
+    public static readonly TimeSpan DiskCheckInterval = TimeSpan.FromSeconds(2);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -30,7 +35,7 @@ public sealed class RunWorker(RunService runs, IOptions<WebGenOptions> options, 
                 var next = await runs.Queue.TakeAsync(stoppingToken);
                 try
                 {
-                    await RunAsync(next.Run, stoppingToken);
+                    await RunAsync(next.Run, runs.DiskQuotaFor(next.Limited), stoppingToken);
                 }
                 finally
                 {
@@ -40,7 +45,7 @@ public sealed class RunWorker(RunService runs, IOptions<WebGenOptions> options, 
         }));
     }
 
-    private async Task RunAsync(Guid id, CancellationToken stoppingToken)
+    private async Task RunAsync(Guid id, long? diskQuota, CancellationToken stoppingToken)
     {
         // Tracked before it is marked running, so a cancel never finds it running but not cancellable.
         using var cancel = runs.StartTracking(id, stoppingToken);
@@ -59,8 +64,20 @@ public sealed class RunWorker(RunService runs, IOptions<WebGenOptions> options, 
         var settings = options.Value;
         var folder = settings.RunFolder(id);
         var trainingOptions = started.Options with { CheckpointEvery = Math.Min(started.Options.CheckpointEvery, settings.CheckpointEvery) };
+        string? overQuota = null;
+        var sinceDiskCheck = System.Diagnostics.Stopwatch.StartNew();
         var progress = new ProgressRelay(async p =>
         {
+            if (diskQuota is { } quota && sinceDiskCheck.Elapsed >= DiskCheckInterval)
+            {
+                sinceDiskCheck.Restart();
+                if (RunService.FolderBytes(folder) is var used && used > quota)
+                {
+                    overQuota = $"This run's folder uses {ByteSize.Describe(used)} of disk, over your quota of {ByteSize.Describe(quota)}: " +
+                        $"it was stopped at step {p.Step}. Ask the instructor for a larger quota.";
+                    await cancel.CancelAsync();
+                }
+            }
             try
             {
                 await runs.RecordProgressAsync(id, p);
@@ -110,7 +127,23 @@ public sealed class RunWorker(RunService runs, IOptions<WebGenOptions> options, 
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+            // Back to queued, so the next start does not take this graceful stop for the process dying under the run.
+            await FinishAsync(r =>
+            {
+                if (r.Status != RunStatus.Running) return false;
+                r.Status = RunStatus.Queued;
+                return true;
+            });
             logger.LogInformation("Run {Id}: interrupted by shutdown; it resumes from its checkpoint at the next start", id);
+        }
+        catch (OperationCanceledException) when (overQuota is not null)
+        {
+            logger.LogWarning("Run {Id}: stopped over its owner's disk quota", id);
+            await FinishAsync(r =>
+            {
+                (r.Status, r.FinishedUtc, r.Error) = (RunStatus.Failed, DateTime.UtcNow, overQuota);
+                return true;
+            });
         }
         catch (OperationCanceledException)
         {

@@ -28,6 +28,9 @@ public sealed class RunEntity
     public DateTime CreatedUtc { get; set; }
     public DateTime? FinishedUtc { get; set; }
 
+    /// <summary>How many times the server died while training this run (found still running at a start).</summary>
+    public int Crashes { get; set; }
+
     /// <summary>The account that queued the run (null in single mode), and its name as shown to instructors.</summary>
     public string? OwnerId { get; set; }
     public string? OwnerName { get; set; }
