@@ -20,9 +20,9 @@ public sealed class GcPressureTests : IDisposable
     public void Dispose() => Directory.Delete(runs, recursive: true);
 
     [Theory]
-    [InlineData(ModelKind.Vae, 150)]
-    [InlineData(ModelKind.Gmvae, 80)]
-    [InlineData(ModelKind.Ssvae, 50)]
+    [InlineData(ModelKind.Vae, 100)]
+    [InlineData(ModelKind.Gmvae, 50)]
+    [InlineData(ModelKind.Ssvae, 60)]
     public void Training_UnderForcedCollectionsAndAllocationChurn_GivesTheUndisturbedRunBitForBit(ModelKind kind, int iterations)
     {
         var options = new TrainingOptions { Model = kind, Iterations = iterations, Seed = 7, Device = "cpu" };
