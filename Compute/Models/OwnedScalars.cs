@@ -17,13 +17,13 @@ namespace WebGen.Compute.Models;
 public static class OwnedScalars
 {
     // Each constant has the .NET type of the literal it replaces, so libtorch sees the same Scalar type as before.
-    public static readonly Scalar Zero = 0.ToScalar();
-    public static readonly Scalar One = 1.ToScalar();
-    public static readonly Scalar Two = 2.ToScalar();
-    public static readonly Scalar Half = 0.5.ToScalar();
+    internal static readonly Scalar Zero = 0.ToScalar();
+    internal static readonly Scalar One = 1.ToScalar();
+    internal static readonly Scalar Two = 2.ToScalar();
+    internal static readonly Scalar Half = 0.5.ToScalar();
 
     /// <summary>255 as a float: byte pixels divided by it lie in [0, 1].</summary>
-    public static readonly Scalar ByteScale = 255f.ToScalar();
+    internal static readonly Scalar ByteScale = 255f.ToScalar();
 
     // nn.functional.softplus's defaults (beta 1, threshold 20) as it passes them: doubles.
     private static readonly Scalar SoftplusBeta = 1.0.ToScalar();
