@@ -1,4 +1,5 @@
 using TorchSharp;
+using WebGen.Compute.Models;
 using static TorchSharp.torch;
 
 namespace WebGen.Compute.Data;
@@ -68,7 +69,7 @@ public static class Mnist
 
         Tensor images;
         using (NewDisposeScope())
-            images = tensor(pixels, dtype: ScalarType.Byte).reshape(count, Pixels).to(device).to(ScalarType.Float32).div_(255f)
+            images = tensor(pixels, dtype: ScalarType.Byte).reshape(count, Pixels).to(device).to(ScalarType.Float32).div_(OwnedScalars.ByteScale)
                 .MoveToOuterDisposeScope();
         return new MnistSplit(images, [.. labels.Select(l => (long)l)]);
     }

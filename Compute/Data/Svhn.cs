@@ -1,4 +1,5 @@
 using TorchSharp;
+using WebGen.Compute.Models;
 using static TorchSharp.torch;
 
 namespace WebGen.Compute.Data;
@@ -15,7 +16,12 @@ public sealed class SvhnSplit(Tensor pixels, long[] labels) : IDisposable
     public int Count => Labels.Length;
 
     /// <summary>The given rows as the models see them: (rows, 3072) float byte/255 in [0, 1].</summary>
-    public Tensor Images(long[] rows) => Pixels.index_select(0, tensor(rows)).to(ScalarType.Float32).div_(255f);
+    public Tensor Images(long[] rows)
+    {
+        // Held until the call returns: an unreferenced index could be finalized while libtorch reads it.
+        using var index = tensor(rows);
+        return Pixels.index_select(0, index).to(ScalarType.Float32).div_(OwnedScalars.ByteScale);
+    }
 
     /// <summary>The labels one-hot: (count, 10) float.</summary>
     public Tensor OneHotLabels() => nn.functional.one_hot(tensor(Labels), 10).to(ScalarType.Float32);

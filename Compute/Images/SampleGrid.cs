@@ -1,4 +1,6 @@
 using SkiaSharp;
+using TorchSharp;
+using WebGen.Compute.Models;
 using static TorchSharp.torch;
 
 namespace WebGen.Compute.Images;
@@ -6,6 +8,9 @@ namespace WebGen.Compute.Images;
 /// <summary>Tiles images into one PNG: row-major, rows × cols tiles, like the homework's 10×20 sample grids.</summary>
 public static class SampleGrid
 {
+    // Owned, never finalized mid-call (see OwnedScalars); an int, as the literal it replaces.
+    private static readonly Scalar ByteMax = 255.ToScalar();
+
     /// <summary>
     /// images: (rows·cols, channels·height·width) in [0, 1], channel-first; values outside are clipped.
     /// Returns PNG bytes of size (cols·width·scale) × (rows·height·scale).
@@ -16,7 +21,7 @@ public static class SampleGrid
             throw new ArgumentException(
                 $"expected ({rows * cols}, {channels * height * width}) images, got ({string.Join(", ", images.shape)}).");
         using var scope = NewDisposeScope();
-        var bytes = images.detach().clamp(0, 1).mul(255).round().to(ScalarType.Byte).cpu().data<byte>().ToArray();
+        var bytes = images.detach().clamp(OwnedScalars.Zero, OwnedScalars.One).mul(ByteMax).round().to(ScalarType.Byte).cpu().data<byte>().ToArray();
 
         using var bitmap = new SKBitmap(cols * width * scale, rows * height * scale, SKColorType.Rgba8888, SKAlphaType.Opaque);
         var pixels = bitmap.GetPixelSpan();

@@ -47,8 +47,8 @@ public sealed class Fsvae : GenerativeModel, ILabelConditionedModel
         var z = Utils.SampleGaussian(m, v);
         var kl = Utils.KlNormal(m, v, z_prior_m, z_prior_v);
         var mean = ComputeMeanGiven(z, y);
-        var rec = -Utils.LogNormal(x, mean, full_like(mean, DecoderVariance));
-        return ((kl + rec).mean(), kl.mean(), rec.mean());
+        var rec = -Utils.LogNormal(x, mean, OwnedScalars.FullLike(mean, DecoderVariance));
+        return (kl.Plus(rec).mean(), kl.mean(), rec.mean());
     }
 
     public override LossTerms Loss(Batch batch)
@@ -64,7 +64,7 @@ public sealed class Fsvae : GenerativeModel, ILabelConditionedModel
     public Tensor DecodeDigits(Tensor z)
     {
         var (zAll, y) = LabelConditioned.EveryDigit(z, ZDim, z_prior_m.device);
-        return ComputeMeanGiven(zAll, y).clamp(0, 1).reshape(YDim, z.shape[0], -1);
+        return ComputeMeanGiven(zAll, y).clamp(OwnedScalars.Zero, OwnedScalars.One).reshape(YDim, z.shape[0], -1);
     }
 
     /// <summary>The mean of q(z | x, y = digit): x (n, 3072) in [0, 1] → (n, z_dim).</summary>

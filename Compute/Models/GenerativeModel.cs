@@ -78,7 +78,12 @@ public abstract class LatentVariableModel(string name) : GenerativeModel(name)
     /// <summary>Binary images x ~ Bern(sigmoid(f(z))), z from the prior.</summary>
     public Tensor SampleX(int batch) => bernoulli(SampleSigmoid(batch));
 
-    public override Tensor SampleGrid() => SampleSigmoid(200);
+    public override Tensor SampleGrid()
+    {
+        // Its own scope keeps the temporaries referenced, so none is finalized mid-call whatever scope the caller has.
+        using var scope = NewDisposeScope();
+        return SampleSigmoid(200).MoveToOuterDisposeScope();
+    }
 
     /// <summary>
     /// Negative IWAE bound with iw samples: −mean over x of log_mean_exp over samples of log w, log w = −(kl + rec).
@@ -95,12 +100,12 @@ public abstract class LatentVariableModel(string name) : GenerativeModel(name)
             var samples = Math.Min(chunk, iw - done);
             using var scope = NewDisposeScope();
             var (kl, rec) = IwaeTerms(x, samples);
-            logWeights.Add((-(kl + rec)).reshape(samples, -1).MoveToOuterDisposeScope());
-            klSum = (klSum + kl.sum()).MoveToOuterDisposeScope();
-            recSum = (recSum + rec.sum()).MoveToOuterDisposeScope();
+            logWeights.Add((-kl.Plus(rec)).reshape(samples, -1).MoveToOuterDisposeScope());
+            klSum = klSum.Plus(kl.sum()).MoveToOuterDisposeScope();
+            recSum = recSum.Plus(rec.sum()).MoveToOuterDisposeScope();
         }
         var rows = (double)iw * x.shape[0];
         var niwae = -Utils.LogMeanExp(cat(logWeights, dim: 0), dim: 0);
-        return (niwae.mean(), (klSum / rows).squeeze(), (recSum / rows).squeeze());
+        return (niwae.mean(), klSum.Over(rows).squeeze(), recSum.Over(rows).squeeze());
     }
 }

@@ -24,8 +24,12 @@ public sealed class Gmvae : LatentVariableModel
         (ZDim, K) = (zDim, k);
         enc = new Encoder(xDim: 784, zDim);
         dec = new Decoder(zDim, xDim: 784);
-        z_pre = new Parameter(randn(1, 2 * k, zDim) / Math.Sqrt(k * zDim));
-        pi = new Parameter(ones(k) / k, requires_grad: false);
+        // Held by using until the constructor ends: outside a dispose scope, nothing else references them while
+        // libtorch divides them (see OwnedScalars).
+        using var normal = randn(1, 2 * k, zDim);
+        using var uniform = ones(k);
+        z_pre = new Parameter(normal.Over(Math.Sqrt(k * zDim)));
+        pi = new Parameter(uniform.Over(k), requires_grad: false);
         RegisterComponents();
     }
 
@@ -39,7 +43,7 @@ public sealed class Gmvae : LatentVariableModel
         var z = Utils.SampleGaussian(m, v);
         var kl = Utils.LogNormal(z, m, v) - LogPrior(z);
         var rec = -Utils.LogBernoulliWithLogits(x, Decode(z));
-        return ((kl + rec).mean(), kl.mean(), rec.mean());
+        return (kl.Plus(rec).mean(), kl.mean(), rec.mean());
     }
 
     protected override (Tensor m, Tensor v) Encode(Tensor x) => enc.Encode(x);

@@ -58,8 +58,12 @@ public static class LabelConditioned
     }
 
     /// <summary>The 10×20 style grid, row-major (200, x_dim): row i is digit i, column j shares z_j ~ N(0, I).</summary>
-    public static Tensor StyleGrid(this ILabelConditionedModel model, Device device, int styles = 20) =>
-        model.DecodeDigits(randn(styles, model.ZDim, device: device)).reshape(Digits * styles, -1);
+    public static Tensor StyleGrid(this ILabelConditionedModel model, Device device, int styles = 20)
+    {
+        // Its own scope keeps the temporaries referenced, so none is finalized mid-call whatever scope the caller has.
+        using var scope = NewDisposeScope();
+        return model.DecodeDigits(randn(styles, model.ZDim, device: device)).reshape(Digits * styles, -1).MoveToOuterDisposeScope();
+    }
 
     /// <summary>Each of n styles with every digit, digit-major: z (n, z_dim) → z (10·n, z_dim) and one-hot y (10·n, 10).</summary>
     internal static (Tensor z, Tensor y) EveryDigit(Tensor z, long zDim, Device device)
@@ -67,7 +71,7 @@ public static class LabelConditioned
         if (z.dim() != 2 || z.shape[1] != zDim)
             throw new ArgumentException($"z has shape ({string.Join(", ", z.shape)}); expected (n, {zDim}).", nameof(z));
         var n = z.shape[0];
-        var y = nn.functional.one_hot(arange(Digits, device: device).repeat_interleave(n), Digits).to(ScalarType.Float32);
+        var y = nn.functional.one_hot(OwnedScalars.Range(Digits, device).repeat_interleave(n), Digits).to(ScalarType.Float32);
         return (z.to(device).repeat(Digits, 1), y);
     }
 
@@ -78,7 +82,7 @@ public static class LabelConditioned
             throw new ArgumentOutOfRangeException(nameof(digit), digit, "digits are 0 to 9.");
         if (x.dim() != 2 || x.shape[1] != xDim)
             throw new ArgumentException($"x has shape ({string.Join(", ", x.shape)}); expected (n, {xDim}).", nameof(x));
-        var y = nn.functional.one_hot(full(x.shape[0], digit, dtype: ScalarType.Int64, device: device), Digits).to(ScalarType.Float32);
+        var y = nn.functional.one_hot(OwnedScalars.Full(x.shape[0], digit, ScalarType.Int64, device), Digits).to(ScalarType.Float32);
         return (x.to(device), y);
     }
 }

@@ -32,7 +32,7 @@ public sealed class Encoder : Module
 
     public Encoder(long xDim, long zDim, long yDim = 0, long hidden = 300) : base(nameof(Encoder))
     {
-        net = Networks.Mlp(xDim + yDim, hidden, 2 * zDim, () => ELU());
+        net = Networks.Mlp(xDim + yDim, hidden, 2 * zDim, () => new Elu());
         RegisterComponents();
     }
 
@@ -51,7 +51,7 @@ public sealed class Decoder : Module
 
     public Decoder(long zDim, long xDim, long yDim = 0, long hidden = 300) : base(nameof(Decoder))
     {
-        net = Networks.Mlp(zDim + yDim, hidden, xDim, () => ELU());
+        net = Networks.Mlp(zDim + yDim, hidden, xDim, () => new Elu());
         RegisterComponents();
     }
 
@@ -72,4 +72,19 @@ public sealed class Classifier : Module
 
     /// <summary>x: (batch, x_dim) → (batch, y_dim) logits.</summary>
     public Tensor Classify(Tensor x) => net.forward(x);
+}
+
+/// <summary>
+/// ELU(x) = x for x &gt; 0, exp(x) − 1 otherwise: nn.ELU() computed with Scalars we own (see <see cref="OwnedScalars"/>).
+/// TorchSharp's ELU passes α, scale and input scale as temporary Scalars the garbage collector may free mid-call.
+/// No parameters, so the state dict is unchanged.
+/// </summary>
+public sealed class Elu() : ParameterLessModule<Tensor, Tensor>("ELU")
+{
+    // nn.ELU()'s α = 1 with scale and input scale 1, all doubles as TorchSharp passes them.
+    private static readonly Scalar Alpha = 1.0.ToScalar();
+    private static readonly Scalar Scale = 1.0.ToScalar();
+    private static readonly Scalar InputScale = 1.0.ToScalar();
+
+    public override Tensor forward(Tensor x) => x.elu(Alpha, Scale, InputScale);
 }

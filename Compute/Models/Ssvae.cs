@@ -44,18 +44,18 @@ public sealed class Ssvae : GenerativeModel, ILabelConditionedModel
         var yProb = yLogProb.exp(); // (batch, 10)
 
         // Every x with every label: rows are label-major, matching duplicate(x, 10).
-        var y = nn.functional.one_hot(arange(YDim, device: x.device).repeat_interleave(batch), YDim).to(x.dtype);
+        var y = nn.functional.one_hot(OwnedScalars.Range(YDim, x.device).repeat_interleave(batch), YDim).to(x.dtype);
         var xAll = Utils.Duplicate(x, YDim);
         var (m, v) = enc.Encode(xAll, y);
         var z = Utils.SampleGaussian(m, v);
 
-        var klY = Utils.KlCat(yProb, yLogProb, full_like(yLogProb, Math.Log(1.0 / YDim)));
+        var klY = Utils.KlCat(yProb, yLogProb, OwnedScalars.FullLike(yLogProb, Math.Log(1.0 / YDim)));
         var klZ = Utils.KlNormal(m, v, z_prior_m, z_prior_v).reshape(YDim, batch);
         var rec = (-Utils.LogBernoulliWithLogits(xAll, dec.Decode(z, y))).reshape(YDim, batch);
         var weights = yProb.t(); // (10, batch), q(y|x) per row of the duplicated batch
         var klZExpected = (weights * klZ).sum(dim: 0);
         var recExpected = (weights * rec).sum(dim: 0);
-        var nelbo = klY + klZExpected + recExpected;
+        var nelbo = klY.Plus(klZExpected).Plus(recExpected);
         return (nelbo.mean(), klZExpected.mean(), klY.mean(), recExpected.mean());
     }
 
@@ -71,10 +71,10 @@ public sealed class Ssvae : GenerativeModel, ILabelConditionedModel
         if (GenWeight == 0) // gw = 0 is plain supervised learning; the reference skips the NELBO then
         {
             var zero = zeros(1, device: batch.X.device).squeeze();
-            return new LossTerms(ClassWeight * crossEntropy, zero, zero);
+            return new LossTerms(crossEntropy.Times(ClassWeight), zero, zero);
         }
         var (nelbo, klZ, klY, rec) = NegativeElboBound(batch.X);
-        return new LossTerms(GenWeight * nelbo + ClassWeight * crossEntropy, klZ + klY, rec);
+        return new LossTerms(nelbo.Times(GenWeight).Plus(crossEntropy.Times(ClassWeight)), klZ.Plus(klY), rec);
     }
 
     /// <summary>Bernoulli means for given labels and latents: y (batch, 10) one-hot, z (batch, z_dim) → (batch, 784).</summary>

@@ -9,17 +9,20 @@ namespace WebGen.Compute.Models;
 /// </summary>
 public static class Utils
 {
-    private static readonly double Log2Pi = Math.Log(2 * Math.PI);
+    // Owned, never finalized mid-call: see OwnedScalars. VarianceFloor keeps v > 0 where softplus underflows.
+    private static readonly Scalar Log2Pi = Math.Log(2 * Math.PI).ToScalar();
+    private static readonly Scalar VarianceFloor = 1e-8.ToScalar();
+    private static readonly Scalar MinusHalf = (-0.5).ToScalar();
 
     /// <summary>Splits h: (…, 2·dim) into mean m = first half and variance v = softplus(second half) + 1e-8.</summary>
     public static (Tensor m, Tensor v) GaussianParameters(Tensor h, long dim = -1)
     {
         var halves = h.chunk(2, dim);
-        return (halves[0], nn.functional.softplus(halves[1]) + 1e-8);
+        return (halves[0], OwnedScalars.Softplus(halves[1]).Plus(VarianceFloor));
     }
 
     /// <summary>Reparameterised sample z = m + sqrt(v)·ε, ε ~ N(0, I). m, v: (batch, dim).</summary>
-    public static Tensor SampleGaussian(Tensor m, Tensor v) => m + v.sqrt() * StandardNormalLike(m);
+    public static Tensor SampleGaussian(Tensor m, Tensor v) => m.Plus(v.sqrt() * StandardNormalLike(m));
 
     // ε given in advance (UseNoise), so a model's bounds can be compared with PyTorch's for the same noise.
     private static readonly AsyncLocal<Queue<Tensor>?> GivenNoise = new();
@@ -50,7 +53,7 @@ public static class Utils
 
     /// <summary>log N(x | m, diag v) summed over the last dim. x, m, v: broadcastable (…, dim) → (…).</summary>
     public static Tensor LogNormal(Tensor x, Tensor m, Tensor v) =>
-        (-0.5 * (Log2Pi + v.log() + (x - m).square() / v)).sum(-1);
+        (MinusHalf * v.log().Plus(Log2Pi).Plus((x - m).Squared() / v)).sum(-1);
 
     /// <summary>
     /// log of a uniform mixture of Gaussians. z: (batch, dim); m, v: (1, mix, dim) → (batch).
@@ -60,7 +63,7 @@ public static class Utils
 
     /// <summary>KL(N(qm, qv) ‖ N(pm, pv)) summed over the last dim. All (batch, dim), broadcastable → (batch).</summary>
     public static Tensor KlNormal(Tensor qm, Tensor qv, Tensor pm, Tensor pv) =>
-        (0.5 * (pv.log() - qv.log() + qv / pv + (qm - pm).square() / pv - 1)).sum(-1);
+        (OwnedScalars.Half * ((pv.log() - qv.log()).Plus(qv / pv).Plus((qm - pm).Squared() / pv) - OwnedScalars.One)).sum(-1);
 
     /// <summary>KL of categoricals, Σ q·(log q − log p) over the last dim. q, logQ, logP: (batch, k) → (batch).</summary>
     public static Tensor KlCat(Tensor q, Tensor logQ, Tensor logP) => (q * (logQ - logP)).sum(-1);
@@ -77,12 +80,12 @@ public static class Utils
     }
 
     /// <summary>log(mean(exp(x))) along dim, stable for large |x|.</summary>
-    public static Tensor LogMeanExp(Tensor x, long dim) => LogSumExp(x, dim) - Math.Log(x.shape[dim]);
+    public static Tensor LogMeanExp(Tensor x, long dim) => LogSumExp(x, dim).Minus(Math.Log(x.shape[dim]));
 
     /// <summary>log(sum(exp(x))) along dim with the max-shift, so ±1000 neither overflows nor underflows.</summary>
     public static Tensor LogSumExp(Tensor x, long dim)
     {
         var max = x.max(dim, keepdim: true).values.detach();
-        return (x - max).exp().sum(dim).log() + max.squeeze(dim);
+        return (x - max).exp().sum(dim).log().Plus(max.squeeze(dim));
     }
 }

@@ -34,7 +34,7 @@ public sealed class Vae : LatentVariableModel
         var z = Utils.SampleGaussian(m, v);
         var kl = Utils.KlNormal(m, v, z_prior_m, z_prior_v);
         var rec = -Utils.LogBernoulliWithLogits(x, Decode(z));
-        return ((kl + rec).mean(), kl.mean(), rec.mean());
+        return (kl.Plus(rec).mean(), kl.mean(), rec.mean());
     }
 
     protected override (Tensor m, Tensor v) Encode(Tensor x) => enc.Encode(x);

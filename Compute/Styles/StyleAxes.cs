@@ -1,3 +1,4 @@
+using WebGen.Compute.Models;
 using static TorchSharp.torch;
 
 namespace WebGen.Compute.Styles;
@@ -59,7 +60,7 @@ public sealed class StyleAxes
         var data = styles.to(ScalarType.Float64).cpu();
         var mean = data.mean([0]);
         var centred = data - mean;
-        var covariance = centred.T.matmul(centred) / (data.shape[0] - 1);
+        var covariance = centred.T.matmul(centred).Over(data.shape[0] - 1);
         var (values, vectors) = linalg.eigh(covariance); // ascending eigenvalues, orthonormal eigenvector columns
         var total = values.sum().item<double>();
         var order = Enumerable.Range(0, count).Select(k => zDim - 1 - k).ToArray();

@@ -74,9 +74,9 @@ public static class Benchmark
     private static void BareLoop(TrainingOptions options, TrainingData data, CancellationToken cancellationToken)
     {
         using var model = NewModel(options, data.Images.device);
-        using var optimizer = optim.Adam(model.parameters(), lr: options.LearningRate);
+        using var optimizer = new Adam(model.parameters(), options.LearningRate);
         using var scope = NewDisposeScope();
-        var batch = Trainer.NextBatch(model, data, arange(options.BatchSize, device: data.Images.device));
+        var batch = Trainer.NextBatch(model, data, OwnedScalars.Range(options.BatchSize, data.Images.device));
         for (var step = 0; step < options.Iterations; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();

@@ -147,7 +147,7 @@ public static class Experiment
         if (options.Model != ModelKind.Ssvae)
             return data;
         // The subset table lists ten positions per digit, digit by digit.
-        var labels = nn.functional.one_hot(arange(10, device: train.Images.device).repeat_interleave(10), 10);
+        var labels = nn.functional.one_hot(OwnedScalars.Range(10, train.Images.device).repeat_interleave(10), 10);
         return data with { LabelledImages = train.SelectByLabel(Subsets.TrainIdx), LabelledLabels = labels.to(train.Images.dtype) };
     }
 }

@@ -42,7 +42,7 @@ public static class Trainer
     {
         var device = data.Images.device;
         var count = data.Images.shape[0];
-        using var optimizer = optim.Adam(model.parameters(), lr: options.LearningRate);
+        using var optimizer = new Adam(model.parameters(), options.LearningRate);
         var checkpoint = "";
         var done = 0;
         if (resume && Checkpoint.Latest(runDir) is { } latest)
@@ -119,7 +119,7 @@ public static class Trainer
     {
         var x = data.Images.index_select(0, rows);
         if (x.dtype == ScalarType.Byte) // images kept as bytes (SVHN) become byte/255 one batch at a time
-            x = x.to(ScalarType.Float32).div_(255f);
+            x = x.to(ScalarType.Float32).div_(OwnedScalars.ByteScale);
         var y = data.Labels.index_select(0, rows);
         var labelledX = data.LabelledImages;
         if (model.BinarisesInputs)
