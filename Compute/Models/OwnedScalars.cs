@@ -39,39 +39,19 @@ public static class OwnedScalars
     public static Tensor Plus(this Tensor t, Scalar value) => t.add(value, One);
 
     /// <summary>t + value (alpha 1), value a double as in <c>t + 1e-8</c>.</summary>
-    public static Tensor Plus(this Tensor t, double value)
-    {
-        using var scalar = value.ToScalar();
-        return t.add(scalar, One);
-    }
+    public static Tensor Plus(this Tensor t, double value) => Once(value.ToScalar(), s => t.add(s, One));
 
     /// <summary>t − value, value a double.</summary>
-    public static Tensor Minus(this Tensor t, double value)
-    {
-        using var scalar = value.ToScalar();
-        return t.sub(scalar);
-    }
+    public static Tensor Minus(this Tensor t, double value) => Once(value.ToScalar(), t.sub);
 
     /// <summary>t · value, value a double.</summary>
-    public static Tensor Times(this Tensor t, double value)
-    {
-        using var scalar = value.ToScalar();
-        return t.mul(scalar);
-    }
+    public static Tensor Times(this Tensor t, double value) => Once(value.ToScalar(), t.mul);
 
     /// <summary>t / value, value a double.</summary>
-    public static Tensor Over(this Tensor t, double value)
-    {
-        using var scalar = value.ToScalar();
-        return t.div(scalar);
-    }
+    public static Tensor Over(this Tensor t, double value) => Once(value.ToScalar(), s => t.div(s));
 
     /// <summary>t / value, value a long (as in <c>ones(k) / k</c>).</summary>
-    public static Tensor Over(this Tensor t, long value)
-    {
-        using var scalar = value.ToScalar();
-        return t.div(scalar);
-    }
+    public static Tensor Over(this Tensor t, long value) => Once(value.ToScalar(), s => t.div(s));
 
     /// <summary>t², as TorchSharp's square() computes it (pow(2)).</summary>
     public static Tensor Squared(this Tensor t) => t.pow(Two);
@@ -80,24 +60,20 @@ public static class OwnedScalars
     public static Tensor Softplus(Tensor t) => SoftplusWithScalars(t, SoftplusBeta, SoftplusThreshold);
 
     /// <summary>0, 1, …, n − 1 as Int64, like <c>arange(n)</c>.</summary>
-    public static Tensor Range(long n, Device? device = null)
-    {
-        using var stop = n.ToScalar();
-        return arange(Zero, stop, One, device: device);
-    }
+    public static Tensor Range(long n, Device? device = null) => Once(n.ToScalar(), stop => arange(Zero, stop, One, device: device));
 
     /// <summary>A tensor of the given size filled with value, like <c>full(size, value)</c> with an int.</summary>
-    public static Tensor Full(long size, int value, ScalarType dtype, Device? device = null)
-    {
-        using var scalar = value.ToScalar();
-        return full(size, scalar, dtype: dtype, device: device);
-    }
+    public static Tensor Full(long size, int value, ScalarType dtype, Device? device = null) =>
+        Once(value.ToScalar(), s => full(size, s, dtype: dtype, device: device));
 
     /// <summary>A tensor like t filled with value (a double), like <c>full_like(t, value)</c>.</summary>
-    public static Tensor FullLike(Tensor t, double value)
+    public static Tensor FullLike(Tensor t, double value) => Once(value.ToScalar(), s => full_like(t, s));
+
+    /// <summary>One call with a Scalar made for it, disposed as soon as the call returns.</summary>
+    private static Tensor Once(Scalar scalar, Func<Scalar, Tensor> call)
     {
-        using var scalar = value.ToScalar();
-        return full_like(t, scalar);
+        using (scalar)
+            return call(scalar);
     }
 
     private static Func<Tensor, Scalar, Scalar, Tensor> BindSoftplus()
