@@ -96,6 +96,7 @@ var disturbedIds = new[] { await alice.QueueAsync(Options(), token), await bob.Q
 var flood = new Flood(flooders, disturbedIds, connections, inFlight);
 using var stopFlood = CancellationTokenSource.CreateLinkedTokenSource(token);
 var clock = Stopwatch.StartNew();
+var (serverCpu, benchCpu) = (server.CpuTime, Process.GetCurrentProcess().TotalProcessorTime);
 var flooding = Task.Run(() => flood.RunAsync(stopFlood.Token), token);
 var disturbed = new[] { await FinishedAsync(alice, disturbedIds[0]), await FinishedAsync(bob, disturbedIds[1]) };
 var remaining = TimeSpan.FromSeconds(floodSeconds) - clock.Elapsed;
@@ -104,6 +105,8 @@ if (remaining > TimeSpan.Zero)
 await stopFlood.CancelAsync();
 await flooding;
 var floodTime = clock.Elapsed.TotalSeconds;
+// Where the cores went meanwhile: the server (training, the flood's answers) and this process (the flood itself).
+(serverCpu, benchCpu) = (server.CpuTime - serverCpu, Process.GetCurrentProcess().TotalProcessorTime - benchCpu);
 var histories = new[] { await alice.HistoryAsync(disturbedIds[0], token), await bob.HistoryAsync(disturbedIds[1], token) };
 var peakMemory = server.PeakMemoryMegabytes;
 
@@ -132,6 +135,8 @@ Console.WriteLine($"VAE, {iterations} steps, one training slot: undisturbed {MsP
 Console.WriteLine($"flood: {floodTime:F0} s, {flood.Connected} of {connections} hub connections open, {counts.Total} calls " +
     $"({counts.Total / floodTime:F0}/s): {counts.Accepted} accepted, {counts.Refused} refused, {counts.Throttled} throttled (429), " +
     $"{counts.Failed} failed; {counts.LeakedUpdates} updates of the victims' runs reached a flooder");
+Console.WriteLine($"CPU during the flood ({Environment.ProcessorCount} cores × {floodTime:F0} s): server {serverCpu.TotalSeconds:F0} s, " +
+    $"the flooding clients {benchCpu.TotalSeconds:F0} s (on a class server they run on the students' machines)");
 Console.WriteLine($"losses: {(lossesEqual ? "equal" : "DIFFERENT")} to the undisturbed run ({compared} recorded steps and the final metrics of both runs); " +
     $"server memory {memoryBefore:F0} MB before the flood, peak {peakMemory:F0} MB");
 if (json)
@@ -147,6 +152,8 @@ if (json)
         ["peak_memory_mb"] = peakMemory,
         ["memory_before_flood_mb"] = memoryBefore,
         ["flood_seconds"] = floodTime,
+        ["server_cpu_seconds"] = serverCpu.TotalSeconds,
+        ["client_cpu_seconds"] = benchCpu.TotalSeconds,
         ["hub_connections"] = flood.Connected,
         ["calls"] = counts.Total,
         ["accepted"] = counts.Accepted,

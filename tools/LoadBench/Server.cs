@@ -89,6 +89,20 @@ public sealed class Server : IAsyncDisposable
 
     public bool HasExited => process.HasExited;
 
+    /// <summary>CPU time the process has used so far (user and system, from /proc/PID/stat).</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            // The fields after the command's closing parenthesis; utime and stime are the 12th and 13th, in clock ticks.
+            var stat = File.ReadAllText($"/proc/{process.Id}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture)
+                        + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+            return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
+        }
+    }
+
     private long StatusKilobytes(string field)
     {
         var line = File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith(field, StringComparison.Ordinal));
