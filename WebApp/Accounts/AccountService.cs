@@ -25,9 +25,9 @@ public sealed class AccountService(
 
     /// <summary>
     /// Creates a student account; returns what is wrong instead (a missing or used code, a weak password, …). An
-    /// e-mail that already has an account gets the same empty answer as a new one and changes nothing (its code is
-    /// not spent): registration must not tell anyone which e-mails have accounts. Every refusal depends only on the
-    /// code and the password, never on the e-mail.
+    /// e-mail that already has an account gets the same empty answer as a new one and the same effect on the code (it
+    /// is spent either way), so registration tells nobody which e-mails have accounts, and one code answers one
+    /// registration, never a series of probes. Every refusal depends only on the code and the password.
     /// </summary>
     public async Task<IReadOnlyList<string>> RegisterAsync(string email, string password, string? invitationCode)
     {
@@ -48,14 +48,14 @@ public sealed class AccountService(
                 weak.AddRange(result.Errors.Select(e => e.Description));
         if (weak.Count > 0)
             return weak;
+        if (byInvitation && !await ClaimInvitationAsync(code!, email))
+            return [UnknownCode(code!)]; // someone else's registration took it a moment ago
         if (await users.FindByEmailAsync(email) is not null || await users.FindByNameAsync(email) is not null)
         {
             users.PasswordHasher.HashPassword(user, password); // the time a new account's hashing takes, so timing tells nothing either
-            logger.LogInformation("Registration for {Email}, which already has an account: answered as for a new one, nothing changed", email);
+            logger.LogInformation("Registration for {Email}, which already has an account: answered as for a new one, the account unchanged", email);
             return [];
         }
-        if (byInvitation && !await ClaimInvitationAsync(code!, email))
-            return [UnknownCode(code!)]; // someone else's registration took it a moment ago
         var created = await users.CreateAsync(user, password);
         if (created.Succeeded)
             created = await users.AddToRoleAsync(user, Roles.Student);

@@ -207,7 +207,7 @@ public sealed class HostileClassTests(HostileClassFactory app) : IClassFixture<H
     }
 
     [Fact]
-    public async Task RegisteringAnExistingEmail_AnswersAsANewOneDoes_AndLeavesTheInvitationCodeUnused()
+    public async Task RegisteringAnExistingEmail_AnswersAsANewOneDoes_AndSpendsItsCodeAlike()
     {
         var rules = app.Services.GetRequiredService<ClassRules>();
         var open = rules.Current;
@@ -216,17 +216,23 @@ public sealed class HostileClassTests(HostileClassFactory app) : IClassFixture<H
             Assert.Empty(await rules.SaveAsync(open with { Registration = RegistrationMode.Invitation }));
             using var scope = app.Services.CreateScope();
             var accounts = scope.ServiceProvider.GetRequiredService<AccountService>();
-            var code = (await accounts.CreateInvitationsAsync(1)).Single();
+            var codes = await accounts.CreateInvitationsAsync(2);
 
             var (existing, _) = app.ClientFrom("192.0.2.1");
             var existingPage = await SignIn.PostFormAsync(existing, AccountsSetup.RegisterPath, "register",
-                new() { ["Input.Email"] = ClassModeFactory.InstructorEmail, ["Input.Password"] = ClassModeFactory.StudentPassword, ["Input.Code"] = code });
-            Assert.Contains(await accounts.InvitationsAsync(), i => i.Code == code && i.UsedUtc is null);
-
+                new() { ["Input.Email"] = ClassModeFactory.InstructorEmail, ["Input.Password"] = ClassModeFactory.StudentPassword, ["Input.Code"] = codes[0] });
             var (fresh, _) = app.ClientFrom("192.0.2.2");
             var freshPage = await SignIn.PostFormAsync(fresh, AccountsSetup.RegisterPath, "register",
-                new() { ["Input.Email"] = "fresh-student@webgen.test", ["Input.Password"] = ClassModeFactory.StudentPassword, ["Input.Code"] = code });
+                new() { ["Input.Email"] = "fresh-student@webgen.test", ["Input.Password"] = ClassModeFactory.StudentPassword, ["Input.Code"] = codes[1] });
             Assert.Equal(Alerts(freshPage), Alerts(existingPage));
+
+            // Both codes are spent, so a code cannot be used again to probe a second e-mail.
+            var invitations = await accounts.InvitationsAsync();
+            Assert.All(codes, code => Assert.Contains(invitations, i => i.Code == code && i.UsedUtc is not null));
+            var (again, _) = app.ClientFrom("192.0.2.3");
+            var againPage = await SignIn.PostFormAsync(again, AccountsSetup.RegisterPath, "register",
+                new() { ["Input.Email"] = "another@webgen.test", ["Input.Password"] = ClassModeFactory.StudentPassword, ["Input.Code"] = codes[0] });
+            Assert.Contains("is unknown or has been used", Alerts(againPage));
         }
         finally
         {
