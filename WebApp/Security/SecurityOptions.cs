@@ -12,8 +12,11 @@ public sealed class SecurityOptions
     /// <summary>The length of every rate-limit window.</summary>
     public int WindowSeconds { get; set; } = 60;
 
-    /// <summary>Requests to /api per window: 100 a second on average, above a script polling a run every 20 ms.</summary>
-    public int ApiRequestsPerWindow { get; set; } = 6000;
+    /// <summary>
+    /// Requests to /api per window: 20 a second on average, a script polling a run every 50 ms. Each accepted request
+    /// reads the database on the training server's cores, so this is also what a flood can take from training.
+    /// </summary>
+    public int ApiRequestsPerWindow { get; set; } = 1200;
 
     /// <summary>New connections to the runs hub per window.</summary>
     public int HubConnectionsPerWindow { get; set; } = 120;

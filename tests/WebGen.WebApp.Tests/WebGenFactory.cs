@@ -36,6 +36,8 @@ public class WebGenFactory : WebApplicationFactory<Program>
             ["WebGen:RunsFolder"] = Path.Combine(folder, "runs"),
             ["WebGen:DataFolder"] = DataFolder(),
             ["WebGen:PreviewEvery"] = "100",
+            // Tests poll runs every 20 ms from one address, above the production limit; the limit tests set their own.
+            ["WebGen:Security:ApiRequestsPerWindow"] = "100000",
         };
         foreach (var (key, value) in settings)
             configured[key] = value; // a test's own settings win over these
