@@ -11,8 +11,10 @@ namespace WebGen.Tests;
 /// <summary>
 /// Seeded mutations of real checkpoints (the PyTorch fixtures in both formats and a WebGen checkpoint saved here):
 /// byte flips, truncations, insertions and duplicated ranges, each of which must load the model with the right
-/// shapes or be refused with one line naming the file, quickly and within bounded memory.
+/// shapes or be refused with one line naming the file, quickly and within bounded memory. In the seeded-draws
+/// collection: the WebGen checkpoint is seeded, and its seed must not move another class's draws.
 /// </summary>
+[Collection(nameof(SeededDraws))]
 public sealed class CheckpointFuzzTests(ITestOutputHelper output)
 {
     private const string What = "fuzzed.pt";
