@@ -21,8 +21,8 @@ public sealed record MemoryEstimate(long ParameterBytes, long DataBytes, long St
     /// <summary>Freed tensors stay cached by the allocator and a step makes temporaries beyond its saved ones.</summary>
     public const double Slack = 1.5;
 
-    /// <summary>Rows of one IWAE chunk (<c>LatentVariableModel.IwaeChunkRows</c>), and the images the bounds are measured on.</summary>
-    private const long IwaeRows = 2000, TestSubset = 100;
+    /// <summary>Rows of one IWAE chunk: the evaluation's largest intermediate.</summary>
+    private const long IwaeRows = Models.LatentVariableModel.IwaeChunkRows;
 
     private const long Float = sizeof(float);
 
