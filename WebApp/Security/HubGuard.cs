@@ -36,8 +36,7 @@ public sealed class HubGuard : IHubFilter, IDisposable
         {
             if (!lease.IsAcquired)
             {
-                var retry = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : options.Window;
-                var refusal = $"too many requests: at most {options.HubInvocationsPerWindow} hub calls per {options.WindowSeconds} s; retry in {Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds))} s.";
+                var refusal = $"too many requests: at most {options.HubInvocationsPerWindow} hub calls per {options.WindowSeconds} s; retry in {options.RetrySeconds(lease)} s.";
                 Refused(who, invocation.HubMethodName, refusal);
                 throw new HubException(refusal);
             }

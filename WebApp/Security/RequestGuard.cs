@@ -70,7 +70,7 @@ public static class RequestGuard
             StatusCodes.Status400BadRequest => $"{what}: the request could not be read; see the API in README.md for what each endpoint takes.",
             _ => $"{what} answered {status}.",
         };
-        return Results.Problem(detail, statusCode: status).ExecuteAsync(http);
+        return Problem(http, status, detail);
     }
 
     private static Task Problem(HttpContext http, int status, string detail) => Results.Problem(detail, statusCode: status).ExecuteAsync(http);

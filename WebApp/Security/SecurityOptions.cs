@@ -1,3 +1,5 @@
+using System.Threading.RateLimiting;
+
 namespace WebGen.WebApp.Security;
 
 /// <summary>
@@ -43,6 +45,10 @@ public sealed class SecurityOptions
     public int RefusalLogSeconds { get; set; } = 10;
 
     public TimeSpan Window => TimeSpan.FromSeconds(WindowSeconds);
+
+    /// <summary>Whole seconds until a refused caller may try again: what the limiter says, else a window; at least 1.</summary>
+    public int RetrySeconds(RateLimitLease lease) =>
+        Math.Max(1, (int)Math.Ceiling((lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : Window).TotalSeconds));
 
     /// <summary>What is wrong with these settings, one line each; empty when the app can use them.</summary>
     public IEnumerable<string> Problems()

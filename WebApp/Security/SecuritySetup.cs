@@ -66,8 +66,7 @@ public static class SecuritySetup
     private static async ValueTask Refuse(HttpContext http, RateLimitLease lease)
     {
         var options = http.RequestServices.GetRequiredService<IOptions<SecurityOptions>>().Value;
-        var retry = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : options.Window;
-        var seconds = Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds));
+        var seconds = options.RetrySeconds(lease);
         http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         await Results.Problem($"Too many requests: retry in {seconds} s (the limits are set under {SecurityOptions.Section}).",
             statusCode: StatusCodes.Status429TooManyRequests).ExecuteAsync(http);
