@@ -1,4 +1,5 @@
 using System.Globalization;
+using WebGen.Shared;
 
 namespace WebGen.Cli;
 
@@ -41,11 +42,11 @@ public sealed class CommandLine
 
     public string? OptionalString(string name) => Read(name);
 
-    public string Choice(string name, string fallback, IReadOnlyCollection<string> accepted)
+    /// <summary>A hyperparameter's flag read into <paramref name="options"/>, checked by its row of the table.</summary>
+    public TrainingOptions Read(TrainingOptions options, Hyperparameter field)
     {
-        var value = Read(name) ?? fallback;
-        return accepted.Contains(value) ? value
-            : throw new UsageException($"{name} {value}: accepted values are {string.Join(", ", accepted)}.");
+        var text = Read(field.Flag);
+        return text is null ? options : field.Parse(options, text) ?? throw new UsageException(field.Refusal(field.Flag, text));
     }
 
     public int Int(string name, int fallback, int min, int max)
@@ -53,25 +54,7 @@ public sealed class CommandLine
         var text = Read(name);
         if (text is null) return fallback;
         if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
-            throw new UsageException($"{name} {text}: accepted values are whole numbers from {min} to {max}.");
-        return value;
-    }
-
-    /// <summary>A number strictly above <paramref name="above"/> and at most <paramref name="max"/>.</summary>
-    public double Double(string name, double fallback, double above, double max) =>
-        Number(name, fallback, v => v > above && v <= max, $"numbers greater than {above} and at most {max}");
-
-    /// <summary>A number from <paramref name="min"/> to <paramref name="max"/>, both included.</summary>
-    public double DoubleFrom(string name, double fallback, double min, double max) =>
-        Number(name, fallback, v => v >= min && v <= max, $"numbers from {min} to {max}");
-
-    private double Number(string name, double fallback, Func<double, bool> accepts, string accepted)
-    {
-        var text = Read(name);
-        if (text is null) return fallback;
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
-            || !double.IsFinite(value) || !accepts(value))
-            throw new UsageException($"{name} {text}: accepted values are {accepted}.");
+            throw new UsageException($"{name} {text}: accepted values are {min} to {max}.");
         return value;
     }
 

@@ -12,7 +12,6 @@ namespace WebGen.Cli;
 public static class Commands
 {
     private static readonly HashSet<string> Switches = ["--json"];
-    private static readonly string[] Models = ["vae", "gmvae", "ssvae", "fsvae"];
 
     public const string Usage = """
         usage: webgen <verb> [flags]
@@ -79,22 +78,9 @@ public static class Commands
 
     private static JsonNode Train(CommandLine line, CancellationToken cancellationToken)
     {
-        var defaults = TrainingOptions.For(ModelArgument(line));
-        var options = defaults with
-        {
-            Iterations = line.Int("--iterations", defaults.Iterations, 1, 10_000_000),
-            Seed = line.Int("--seed", 0, 0, int.MaxValue / 2),
-            Run = line.Int("--run", 0, 0, 9999),
-            BatchSize = line.Int("--batch", defaults.BatchSize, 1, Mnist.TrainCount),
-            LearningRate = line.Double("--lr", defaults.LearningRate, 0, 1),
-            ZDim = line.Int("--z", defaults.ZDim, 1, 1024),
-            K = line.Int("--k", defaults.K, 1, 10_000),
-            GenWeight = line.DoubleFrom("--gw", defaults.GenWeight, 0, 1000),
-            ClassWeight = line.DoubleFrom("--cw", defaults.ClassWeight, 0, 1000),
-            CheckpointEvery = line.Int("--checkpoint-every", defaults.CheckpointEvery, 1, 10_000_000),
-            Device = line.Choice("--device", "auto", Devices.Choices),
-        };
-        var runs = line.Int("--runs", 1, 1, 100);
+        var options = Hyperparameters.All.Where(field => field != Hyperparameters.Model)
+            .Aggregate(TrainingOptions.For(ModelArgument(line)), line.Read);
+        var runs = line.Int("--runs", 1, 1, Hyperparameters.MaxReplicates);
         var mnist = MnistFolder(line);
         var svhn = SvhnFolder(line);
         var outDir = line.String("--out", "runs");
@@ -124,7 +110,7 @@ public static class Commands
     {
         var model = ModelArgument(line);
         var checkpoint = line.OptionalString("--checkpoint") ?? throw new UsageException("--checkpoint PATH is required.");
-        var device = line.Choice("--device", "auto", Devices.Choices);
+        var device = line.Read(new TrainingOptions(), Hyperparameters.Device).Device;
         var mnist = MnistFolder(line);
         var svhn = SvhnFolder(line);
         var binarisations = line.OptionalString("--binarisations") is null ? 0 : line.Int("--binarisations", 0, 2, 1000);
@@ -155,17 +141,18 @@ public static class Commands
 
     private static JsonNode Reproduce(CommandLine line, CancellationToken cancellationToken)
     {
-        var runs = line.Int("--runs", 3, 1, 100);
-        var seed = line.Int("--seed", 0, 0, int.MaxValue / 2);
-        var iterations = line.OptionalString("--iterations") is null ? (int?)null : line.Int("--iterations", 0, 1, 10_000_000);
-        var device = Devices.Name(line.Choice("--device", "auto", Devices.Choices)); // the report names the real device
+        var runs = line.Int("--runs", 3, 1, Hyperparameters.MaxReplicates);
+        var chosen = new Hyperparameter[] { Hyperparameters.Seed, Hyperparameters.Iterations, Hyperparameters.Device }
+            .Aggregate(new TrainingOptions(), line.Read);
+        var iterations = line.OptionalString(Hyperparameters.Iterations.Flag) is null ? (int?)null : chosen.Iterations;
+        var device = Devices.Name(chosen.Device); // the report names the real device
         var mnist = MnistFolder(line);
         var outDir = line.String("--out", "results");
         var report = Report(line);
         line.EnsureAllUsed();
 
         var reports = Reproduction.Run(runs,
-            options => options with { Seed = seed, Device = device, Iterations = iterations ?? options.Iterations },
+            options => options with { Seed = chosen.Seed, Device = device, Iterations = iterations ?? options.Iterations },
             mnist, outDir, name =>
             {
                 report.WriteLine($"training {name}");
@@ -177,18 +164,14 @@ public static class Commands
             Summary.WriteReplicates(report, experiment.Summary);
         }
         report.WriteLine($"report: {Path.Combine(outDir, "REPORT.md")}");
-        return JsonSerializer.SerializeToNode(reports, Checkpoint.Json)!;
+        return JsonSerializer.SerializeToNode(reports, WebGenJson.Indented)!;
     }
 
     private static JsonNode Bench(CommandLine line, CancellationToken cancellationToken)
     {
-        var defaults = TrainingOptions.For(ModelArgument(line));
-        var options = defaults with
-        {
-            Iterations = line.Int("--iterations", 1000, 10, 1_000_000),
-            BatchSize = line.Int("--batch", 100, 1, Mnist.TrainCount),
-            Device = line.Choice("--device", "auto", Devices.Choices),
-        };
+        // Ten steps at the least: the first ones warm up and are not timed.
+        var options = new Hyperparameter[] { Hyperparameters.BatchSize, Hyperparameters.Device }.Aggregate(
+            TrainingOptions.For(ModelArgument(line)) with { Iterations = line.Int("--iterations", 1000, 10, 1_000_000) }, line.Read);
         var mnist = MnistFolder(line);
         var svhn = SvhnFolder(line);
         var report = Report(line);
@@ -257,9 +240,8 @@ public static class Commands
     private static ModelKind ModelArgument(CommandLine line)
     {
         var name = line.Positionals.FirstOrDefault()
-            ?? throw new UsageException($"name a model: {string.Join(", ", Models)}.");
-        return Models.Contains(name) ? Enum.Parse<ModelKind>(name, ignoreCase: true)
-            : throw new UsageException($"unknown model '{name}'; accepted: {string.Join(", ", Models)}.");
+            ?? throw new UsageException($"name a model: {Hyperparameters.Model.Accepted}.");
+        return ModelNames.Parse(name) ?? throw new UsageException($"unknown model '{name}'; accepted: {Hyperparameters.Model.Accepted}.");
     }
 
     private static string MnistFolder(CommandLine line) => Path.Combine(line.String("--data", "data"), "mnist");

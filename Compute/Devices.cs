@@ -1,4 +1,5 @@
 using TorchSharp;
+using WebGen.Shared;
 using static TorchSharp.torch;
 
 namespace WebGen.Compute;
@@ -6,8 +7,6 @@ namespace WebGen.Compute;
 /// <summary>Maps the user's device choice (auto, cpu, cuda) to a TorchSharp device.</summary>
 public static class Devices
 {
-    public static readonly string[] Choices = ["auto", "cpu", "cuda"];
-
     public static Device Resolve(string choice) => choice switch
     {
         "auto" => cuda.is_available() ? CUDA : CPU,
@@ -15,7 +14,7 @@ public static class Devices
         "cuda" when cuda.is_available() => CUDA,
         "cuda" => throw new ArgumentException(
             "--device cuda: no CUDA device is visible to TorchSharp (this build uses the CPU libtorch unless built with -p:TorchBackend=cuda)."),
-        _ => throw new ArgumentException($"--device {choice}: accepted values are {string.Join(", ", Choices)}."),
+        _ => throw new ArgumentException($"--device {choice}: accepted values are {Hyperparameters.Device.Accepted}."),
     };
 
     /// <summary>The device a choice resolves to here, as "cpu" or "cuda".</summary>

@@ -71,48 +71,6 @@ public interface IRunsHub
     Task Unsubscribe(Guid runId);
 }
 
-/// <summary>The accepted ranges of a run's hyperparameters, shared by the form, the JSON API and their messages.</summary>
-public static class TrainingOptionsRules
-{
-    public const int MaxReplicates = 10;
-    public const int MaxBatchSize = 60_000;
-    public const int MaxZDim = 1024;
-    public const int MaxK = 10_000;
-
-    public static IReadOnlyList<string> Validate(TrainingOptions options)
-    {
-        var errors = new List<string>();
-        void Check(bool ok, string message)
-        {
-            if (!ok) errors.Add(message);
-        }
-        Check(Enum.IsDefined(options.Model), $"model {options.Model}: accepted values are vae, gmvae, ssvae, fsvae.");
-        Check(options.Iterations is >= 1 and <= 10_000_000, $"iterations {options.Iterations}: accepted values are 1 to 10000000.");
-        Check(options.Seed is >= 0 and <= 1_000_000, $"seed {options.Seed}: accepted values are 0 to 1000000.");
-        Check(options.Run is >= 0 and <= 9999, $"run {options.Run}: accepted values are 0 to 9999.");
-        Check(options.BatchSize is >= 1 and <= MaxBatchSize, $"batchSize {options.BatchSize}: accepted values are 1 to {MaxBatchSize}.");
-        Check(options.LearningRate is > 0 and <= 1, $"learningRate {options.LearningRate}: accepted values are greater than 0 and at most 1.");
-        Check(options.ZDim is >= 1 and <= MaxZDim, $"zDim {options.ZDim}: accepted values are 1 to {MaxZDim}.");
-        Check(options.K is >= 1 and <= MaxK, $"k {options.K}: accepted values are 1 to {MaxK}.");
-        Check(options.GenWeight is >= 0 and <= 1000, $"genWeight {options.GenWeight}: accepted values are 0 to 1000.");
-        Check(options.ClassWeight is >= 0 and <= 1000, $"classWeight {options.ClassWeight}: accepted values are 0 to 1000.");
-        Check(options.CheckpointEvery >= 1, $"checkpointEvery {options.CheckpointEvery}: accepted values are 1 or more.");
-        Check(options.Device is "auto" or "cpu" or "cuda", $"device {options.Device}: accepted values are auto, cpu, cuda.");
-        return errors;
-    }
-
-    /// <summary>The message for a run longer than a limit set for it (the instructor's, in class mode).</summary>
-    public static string? ValidateIterationLimit(int iterations, int limit) => ValidateLimit("iterations", iterations, limit);
-
-    /// <summary>The message for a field over the instructor's maximum, e.g. "batchSize 600: accepted values are 1 to 500 (…)".</summary>
-    public static string? ValidateLimit(string field, int value, int limit) => value > limit
-        ? $"{field} {value}: accepted values are 1 to {limit} (the instructor's limit per run)."
-        : null;
-
-    public static string? ValidateReplicates(int replicates) =>
-        replicates is >= 1 and <= MaxReplicates ? null : $"replicates {replicates}: accepted values are 1 to {MaxReplicates}.";
-}
-
 /// <summary>How messages name an amount of memory or disk: "350.0 MB", "2.0 GB".</summary>
 public static class ByteSize
 {

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using TorchSharp;
 using TorchSharp.Modules;
 using WebGen.Compute.Models;
@@ -15,13 +14,6 @@ public static class Checkpoint
 {
     public const string OptionsFile = "run.json";
 
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals, // a single run has no standard error (NaN)
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
-    };
-
     /// <summary>Adam's moments at the latest checkpoint, so an interrupted run resumes where it was.</summary>
     public const string OptimizerFile = "optimizer.pt";
 
@@ -30,7 +22,7 @@ public static class Checkpoint
     public static string Save(GenerativeModel model, OptimizerHelper optimizer, TrainingOptions options, string runDir, int step)
     {
         Directory.CreateDirectory(runDir);
-        File.WriteAllText(Path.Combine(runDir, OptionsFile), JsonSerializer.Serialize(options, Json));
+        File.WriteAllText(Path.Combine(runDir, OptionsFile), JsonSerializer.Serialize(options, WebGenJson.Indented));
         var path = Path.Combine(runDir, FileName(step));
         // Written aside and moved in place: a crash mid-save never leaves a truncated file. The optimizer goes
         // first, so the newest model file always has optimizer state at least as new beside it.
@@ -81,7 +73,7 @@ public static class Checkpoint
 
     /// <summary>A run.json as <see cref="Save"/> writes it; null when the file holds no settings.</summary>
     public static TrainingOptions? ReadOptions(string optionsPath) =>
-        JsonSerializer.Deserialize<TrainingOptions>(File.ReadAllText(optionsPath), Json);
+        JsonSerializer.Deserialize<TrainingOptions>(File.ReadAllText(optionsPath), WebGenJson.Indented);
 
     private static void AtomicWrite(string path, Action<string> write)
     {

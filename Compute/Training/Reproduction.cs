@@ -57,11 +57,11 @@ public static class Reproduction
     {
         var resultPath = Path.Combine(runsDir, Models.ModelFactory.RunName(options), ResultFile);
         if (File.Exists(resultPath)
-            && JsonSerializer.Deserialize<RunResult>(File.ReadAllText(resultPath), Checkpoint.Json) is { } stored
+            && JsonSerializer.Deserialize<RunResult>(File.ReadAllText(resultPath), WebGenJson.Indented) is { } stored
             && stored.Options == options)
             return stored;
         var result = Experiment.TrainAndEvaluate(options, mnistDir, runsDir, progressFor($"{name} run {options.Run}"), cancellationToken);
-        File.WriteAllText(resultPath, JsonSerializer.Serialize(result, Checkpoint.Json));
+        File.WriteAllText(resultPath, JsonSerializer.Serialize(result, WebGenJson.Indented));
         return result;
     }
 
@@ -92,6 +92,6 @@ public static class Reproduction
         md.AppendLine().AppendLine("Sample grids (first run of each): " +
             string.Join(", ", reports.Select(r => $"[{r.Name}](grids/{r.Name}.png)")) + ".");
         File.WriteAllText(Path.Combine(outDir, "REPORT.md"), md.ToString());
-        File.WriteAllText(Path.Combine(outDir, "report.json"), JsonSerializer.Serialize(reports, Checkpoint.Json));
+        File.WriteAllText(Path.Combine(outDir, "report.json"), JsonSerializer.Serialize(reports, WebGenJson.Indented));
     }
 }

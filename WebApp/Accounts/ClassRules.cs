@@ -33,13 +33,13 @@ public sealed record ClassLimits(
             errors.Add($"maxQueuedPerUser {MaxQueuedPerUser}: accepted values are 1 to {MaxRuns}.");
         if (MaxIterationsPerRun is < 1 or > MaxIterations)
             errors.Add($"maxIterationsPerRun {MaxIterationsPerRun}: accepted values are 1 to {MaxIterations}.");
-        // The students' maxima lie within what any run accepts (TrainingOptionsRules).
-        if (MaxBatchSizePerRun is < 1 or > TrainingOptionsRules.MaxBatchSize)
-            errors.Add($"maxBatchSizePerRun {MaxBatchSizePerRun}: accepted values are 1 to {TrainingOptionsRules.MaxBatchSize}.");
-        if (MaxZDimPerRun is < 1 or > TrainingOptionsRules.MaxZDim)
-            errors.Add($"maxZDimPerRun {MaxZDimPerRun}: accepted values are 1 to {TrainingOptionsRules.MaxZDim}.");
-        if (MaxKPerRun is < 1 or > TrainingOptionsRules.MaxK)
-            errors.Add($"maxKPerRun {MaxKPerRun}: accepted values are 1 to {TrainingOptionsRules.MaxK}.");
+        // The students' maxima lie within what any run accepts (Hyperparameters).
+        if (!Hyperparameters.BatchSize.Contains(MaxBatchSizePerRun))
+            errors.Add($"maxBatchSizePerRun {MaxBatchSizePerRun}: accepted values are {Hyperparameters.BatchSize.Accepted}.");
+        if (!Hyperparameters.ZDim.Contains(MaxZDimPerRun))
+            errors.Add($"maxZDimPerRun {MaxZDimPerRun}: accepted values are {Hyperparameters.ZDim.Accepted}.");
+        if (!Hyperparameters.K.Contains(MaxKPerRun))
+            errors.Add($"maxKPerRun {MaxKPerRun}: accepted values are {Hyperparameters.K.Accepted}.");
         if (MinCheckpointEvery is < 1 or > MaxIterations)
             errors.Add($"minCheckpointEvery {MinCheckpointEvery}: accepted values are 1 to {MaxIterations}.");
         if (DiskQuotaMB is < 1 or > MaxDiskQuotaMB)
@@ -49,23 +49,28 @@ public sealed record ClassLimits(
         return errors;
     }
 
-    /// <summary>The form's and the API's message for a run longer than the instructor allows.</summary>
-    public string? ValidateIterations(int iterations) => TrainingOptionsRules.ValidateIterationLimit(iterations, MaxIterationsPerRun);
-
-    /// <summary>A student's run against every maximum above, one message per field over it (k only for a GMVAE, the one model that uses it).</summary>
-    public IReadOnlyList<string> ValidateRun(TrainingOptions options) =>
-    [
-        .. new[]
+    /// <summary>
+    /// A student's run against every maximum above, one message per field over it, keyed by the field's name (k only
+    /// for a GMVAE, the one model that uses it).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ValidateRun(TrainingOptions options)
+    {
+        var errors = new Dictionary<string, string>();
+        void AtMost(WholeNumber field, int limit)
         {
-            ValidateIterations(options.Iterations),
-            TrainingOptionsRules.ValidateLimit("batchSize", options.BatchSize, MaxBatchSizePerRun),
-            TrainingOptionsRules.ValidateLimit("zDim", options.ZDim, MaxZDimPerRun),
-            options.Model == ModelKind.Gmvae ? TrainingOptionsRules.ValidateLimit("k", options.K, MaxKPerRun) : null,
-            options.CheckpointEvery < MinCheckpointEvery
-                ? $"checkpointEvery {options.CheckpointEvery}: accepted values are {MinCheckpointEvery} or more (the instructor's limit per run)."
-                : null,
-        }.OfType<string>(),
-    ];
+            if (field.Get(options) > limit)
+                errors[field.Name] = $"{field.Name} {field.Get(options)}: accepted values are {field.Min} to {limit} (the instructor's limit per run).";
+        }
+        AtMost(Hyperparameters.Iterations, MaxIterationsPerRun);
+        AtMost(Hyperparameters.BatchSize, MaxBatchSizePerRun);
+        AtMost(Hyperparameters.ZDim, MaxZDimPerRun);
+        if (options.Model == ModelKind.Gmvae)
+            AtMost(Hyperparameters.K, MaxKPerRun);
+        if (options.CheckpointEvery < MinCheckpointEvery)
+            errors[Hyperparameters.CheckpointEvery.Name] =
+                $"checkpointEvery {options.CheckpointEvery}: accepted values are {MinCheckpointEvery} or more (the instructor's limit per run).";
+        return errors;
+    }
 
     public long DiskQuotaBytes => DiskQuotaMB * 1024L * 1024;
 }

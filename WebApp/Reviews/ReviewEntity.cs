@@ -69,15 +69,10 @@ public sealed class ReviewEntity
     public DateTime CreatedUtc { get; set; }
     public DateTime? FinishedUtc { get; set; }
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
-
-    public static string Serialize(RunMetrics metrics) => JsonSerializer.Serialize(metrics, Json);
+    public static string Serialize(RunMetrics metrics) => JsonSerializer.Serialize(metrics, WebGenJson.Options);
 
     public ReviewState ToState() => new(
         Id, Student, Model, SsvaeGenWeight, FileName, FileBytes, Format, ZDim, K, Status,
-        MetricsJson is null ? null : JsonSerializer.Deserialize<RunMetrics>(MetricsJson, Json),
+        MetricsJson is null ? null : JsonSerializer.Deserialize<RunMetrics>(MetricsJson, WebGenJson.Options),
         Error, Comment, CreatedUtc, FinishedUtc);
 }

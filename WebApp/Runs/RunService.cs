@@ -48,23 +48,24 @@ public sealed class RunService(
 
     /// <summary>
     /// Queues a run for <paramref name="by"/>, or <paramref name="replicates"/> runs with seeds seed, seed+1, … as one
-    /// group; returns the validation errors instead when the options are out of range.
+    /// group; returns the refusals instead, keyed by field name ("" for one about the request as a whole).
     /// </summary>
-    public async Task<(IReadOnlyList<RunState> Runs, IReadOnlyList<string> Errors)> CreateAsync(
+    public async Task<(IReadOnlyList<RunState> Runs, IReadOnlyDictionary<string, string[]> Errors)> CreateAsync(
         Viewer by, TrainingOptions options, int replicates = 1, CancellationToken cancellationToken = default)
     {
-        var errors = TrainingOptionsRules.Validate(options).ToList();
-        if (TrainingOptionsRules.ValidateReplicates(replicates) is { } replicateError)
-            errors.Add(replicateError);
+        var errors = Hyperparameters.Validate(options).ToDictionary(e => e.Key, e => e.Value);
+        if (Hyperparameters.RefuseReplicates("replicates", replicates) is { } replicateError)
+            errors["replicates"] = replicateError;
         var limited = rules.IsClassMode && by.IsLimited;
         if (limited)
-            errors.AddRange(rules.Current.ValidateRun(options));
+            foreach (var (field, error) in rules.Current.ValidateRun(options))
+                errors.TryAdd(field, error);
         if (errors.Count > 0)
-            return ([], errors);
+            return ([], errors.ToDictionary(e => e.Key, e => new[] { e.Value }));
         if (TooLargeForTheWorker(options) is { } tooLarge)
-            return ([], [tooLarge]);
+            return ([], Refused(tooLarge));
         if (limited && await OverDiskQuotaAsync(by.UserId!, cancellationToken) is { } overQuota)
-            return ([], [overQuota]);
+            return ([], Refused(overQuota));
         var group = Guid.NewGuid();
         var now = DateTime.UtcNow;
         var entities = Enumerable.Range(0, replicates).Select(i => new RunEntity
@@ -87,8 +88,8 @@ public sealed class RunService(
                 var waiting = await db.Runs.CountAsync(r => r.OwnerId == by.UserId && r.Status == RunStatus.Queued, cancellationToken);
                 var allowed = rules.Current.MaxQueuedPerUser;
                 if (waiting + replicates > allowed)
-                    return ([], [$"You have {waiting} run{(waiting == 1 ? "" : "s")} queued and may have at most {allowed} " +
-                        $"queued at once{(replicates > 1 ? $", so {replicates} more do not fit" : "")}: wait for one to start, or cancel one."]);
+                    return ([], Refused($"You have {waiting} run{(waiting == 1 ? "" : "s")} queued and may have at most {allowed} " +
+                        $"queued at once{(replicates > 1 ? $", so {replicates} more do not fit" : "")}: wait for one to start, or cancel one."));
             }
             db.Runs.AddRange(entities);
             await db.SaveChangesAsync(cancellationToken);
@@ -103,8 +104,11 @@ public sealed class RunService(
             queue.Enqueue(new QueuedRun(state.Id, state.OwnerId ?? "", limited));
             Changed?.Invoke(state);
         }
-        return (states, []);
+        return (states, new Dictionary<string, string[]>());
     }
+
+    /// <summary>A refusal of the request as a whole, under the empty key (ASP.NET Core's convention for such errors).</summary>
+    private static Dictionary<string, string[]> Refused(string error) => new() { [""] = [error] };
 
     /// <summary>The refusal of a run whose estimated peak memory is over the worker's budget for one run (everyone's runs).</summary>
     private string? TooLargeForTheWorker(TrainingOptions options)

@@ -3,9 +3,7 @@ using System.Security.Claims;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.SignalR;
-using System.Text.Json.Serialization;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -22,18 +20,16 @@ public static class RunsApi
     {
         var api = app.MapGroup("/api/runs").RequireAuthorization(ClassPolicies.Member);
         api.MapPost("/", async (HttpRequest request, string? replicates, ClaimsPrincipal user, ClassAccess access, RunService runs,
-            IOptions<JsonOptions> json, CancellationToken cancellationToken) =>
+            CancellationToken cancellationToken) =>
         {
             var count = 1;
             if (replicates is not null && !int.TryParse(replicates, NumberStyles.None, CultureInfo.InvariantCulture, out count))
                 return JsonBody.BadRequest($"replicates {JsonBody.Cut(replicates)}: accepted values are whole numbers, e.g. ?replicates=3.");
-            var (options, problem) = await ReadOptionsAsync(request, json.Value.SerializerOptions, cancellationToken);
+            var (options, problem) = await ReadOptionsAsync(request, cancellationToken);
             if (options is null)
                 return problem!;
             var (created, errors) = await runs.CreateAsync(access.ViewerOf(user), options, count, cancellationToken);
-            return errors.Count > 0
-                ? Results.ValidationProblem(new Dictionary<string, string[]> { ["options"] = [.. errors.Select(e => JsonBody.Cut(e, 300))] })
-                : Results.Created($"/api/runs/{created[0].Id}", created);
+            return errors.Count > 0 ? Results.ValidationProblem(errors) : Results.Created($"/api/runs/{created[0].Id}", created);
         });
         api.MapGet("/", async (ClaimsPrincipal user, ClassAccess access, RunService runs, CancellationToken cancellationToken) =>
             await runs.ListAsync(access.ViewerOf(user), cancellationToken));
@@ -79,40 +75,44 @@ public static class RunsApi
 
     /// <summary>
     /// A run's options from a request body: the model's homework settings (<see cref="TrainingOptions.For"/>) with the
-    /// body's fields in their place, so {"model": "ssvae"} means z = 64 and 30,000 steps, as in the course. A field
-    /// that is not an option is refused by name: {"iteration": 5} must not quietly train the default 20,000 steps.
+    /// body's fields in their place, so {"model": "ssvae"} means z = 64 and 30,000 steps, as in the course. Each field
+    /// is read and checked by its row of <see cref="Hyperparameters"/>; every field that is wrong gets its own error,
+    /// and a field that is not an option is refused by name: {"iteration": 5} must not quietly train 20,000 steps.
     /// </summary>
-    private static async Task<(TrainingOptions? Options, IResult? Problem)> ReadOptionsAsync(
-        HttpRequest request, JsonSerializerOptions json, CancellationToken cancellationToken)
+    private static async Task<(TrainingOptions? Options, IResult? Problem)> ReadOptionsAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadObjectAsync(request, BodyExample, cancellationToken);
         if (body is null)
             return (null, problem);
-        var modelName = body.FirstOrDefault(p => p.Key.Equals("model", StringComparison.OrdinalIgnoreCase)).Value;
-        var model = ModelKind.Vae;
-        if (modelName is not null && !(modelName.GetValueKind() == JsonValueKind.String
-                && Enum.TryParse(modelName.GetValue<string>(), ignoreCase: true, out model) && Enum.IsDefined(model)))
-            return (null, JsonBody.BadRequest($"model {JsonBody.Cut(modelName.GetValueKind() == JsonValueKind.String ? modelName.GetValue<string>() : modelName.ToJsonString())}: accepted values are vae, gmvae, ssvae, fsvae."));
-        var merged = JsonSerializer.SerializeToNode(TrainingOptions.For(model), json)!.AsObject();
-        var fields = merged.Select(p => p.Key).ToList();
-        var unknown = body.Select(p => p.Key).Where(k => !fields.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
-        if (unknown.Count > 0)
-            return (null, JsonBody.BadRequest($"Unknown field{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown.Take(10).Select(k => JsonBody.Cut(k)))}: accepted fields are {string.Join(", ", fields)}."));
-        foreach (var (key, value) in body)
+        var errors = new Dictionary<string, string[]>();
+        var fields = body.Select(p => (Json: p, Field: Hyperparameters.All.FirstOrDefault(h => h.Name.Equals(p.Key, StringComparison.OrdinalIgnoreCase)))).ToList();
+        foreach (var (json, _) in fields.Where(f => f.Field is null).Take(10))
+            errors[JsonBody.Cut(json.Key)] = [$"{JsonBody.Cut(json.Key)} is not a training option; accepted fields are {string.Join(", ", Hyperparameters.All.Select(h => h.Name))}."];
+        var modelText = fields.FirstOrDefault(f => f.Field == Hyperparameters.Model).Json.Value;
+        var options = TrainingOptions.For(modelText is null ? ModelKind.Vae : ModelNames.Parse(Text(modelText) ?? "") ?? ModelKind.Vae);
+        foreach (var (json, field) in fields)
         {
-            if (value?.GetValueKind() == JsonValueKind.String && value.GetValue<string>().Length > JsonBody.EchoLength)
-                return (null, JsonBody.BadRequest($"{key} {JsonBody.Cut(value.GetValue<string>())}: {value.GetValue<string>().Length:N0} characters, accepted are at most {JsonBody.EchoLength}."));
-            merged[fields.First(f => f.Equals(key, StringComparison.OrdinalIgnoreCase))] = value?.DeepClone();
+            if (field is null)
+                continue;
+            var isString = json.Value?.GetValueKind() == JsonValueKind.String;
+            var text = json.Value is null ? null : Text(json.Value);
+            // Names are JSON strings and numbers JSON numbers: {"iterations": "5"} is refused as {"model": 3} is.
+            var parsed = text is not null && isString == field is Choice ? field.Parse(options, text) : null;
+            if (parsed is null)
+                errors[field.Name] = [field.Refusal(field.Name, JsonBody.Cut(isString ? text! : json.Value?.ToJsonString() ?? "null"))];
+            else
+                options = parsed;
         }
-        try
-        {
-            return (merged.Deserialize<TrainingOptions>(json), null);
-        }
-        catch (JsonException e)
-        {
-            return (null, JsonBody.BadRequest($"{e.Path?.TrimStart('$', '.')}: {JsonBody.Cut(e.Message.Split(" Path:")[0], 200)} {BodyExample}"));
-        }
+        return errors.Count > 0 ? (null, TypedResults.ValidationProblem(errors)) : (options, null);
     }
+
+    /// <summary>A JSON string's text or a number as written; null for anything else (objects, arrays, true).</summary>
+    private static string? Text(JsonNode value) => value.GetValueKind() switch
+    {
+        JsonValueKind.String => value.GetValue<string>(),
+        JsonValueKind.Number => value.ToJsonString(),
+        _ => null,
+    };
 
     /// <summary>Registers the run store (SQLite or PostgreSQL, connection string "Runs"), the queue worker and the hub.</summary>
     public static WebApplicationBuilder AddRuns(this WebApplicationBuilder builder)
@@ -122,8 +122,8 @@ public static class RunsApi
             UseDatabase(options, services.GetRequiredService<IConfiguration>(), services.GetRequiredService<IHostEnvironment>().ContentRootPath));
         builder.Services.AddSingleton<RunService>();
         builder.Services.AddHostedService<RunWorker>();
-        builder.Services.ConfigureHttpJsonOptions(o => Configure(o.SerializerOptions));
-        builder.Services.AddSignalR(o => o.AddFilter<HubGuard>()).AddJsonProtocol(o => Configure(o.PayloadSerializerOptions));
+        builder.Services.ConfigureHttpJsonOptions(o => WebGenJson.Configure(o.SerializerOptions));
+        builder.Services.AddSignalR(o => o.AddFilter<HubGuard>()).AddJsonProtocol(o => WebGenJson.Configure(o.PayloadSerializerOptions));
         return builder;
     }
 
@@ -147,13 +147,6 @@ public static class RunsApi
             default:
                 throw new InvalidOperationException($"WebGen:Database {database}: accepted values are sqlite, postgres.");
         }
-    }
-
-    /// <summary>Models by name ("vae"), and the NaN a single run's standard error may hold.</summary>
-    public static void Configure(JsonSerializerOptions options)
-    {
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower));
-        options.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
     }
 
     /// <summary>The metric history as CSV, one row per stored progress point.</summary>

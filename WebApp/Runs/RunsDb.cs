@@ -35,29 +35,24 @@ public sealed class RunEntity
     public string? OwnerId { get; set; }
     public string? OwnerName { get; set; }
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
-
     public TrainingOptions Options => Deserialize<TrainingOptions>(OptionsJson);
 
-    public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Json);
+    public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, WebGenJson.Options);
 
-    public static T Deserialize<T>(string json) => JsonSerializer.Deserialize<T>(json, Json)!;
+    public static T Deserialize<T>(string json) => JsonSerializer.Deserialize<T>(json, WebGenJson.Options)!;
 
     public RunState ToState()
     {
         var options = Options;
         var progress = Step > 0 ? new TrainingProgress(Step, options.Iterations, Loss, Kl, Rec, StepsPerSecond) : null;
-        var metrics = MetricsJson is null ? null : JsonSerializer.Deserialize<RunMetrics>(MetricsJson, Json);
+        var metrics = MetricsJson is null ? null : JsonSerializer.Deserialize<RunMetrics>(MetricsJson, WebGenJson.Options);
         return new RunState(Id, Group, options, Status, progress, metrics, Error, CreatedUtc, FinishedUtc, PreviewStep, TestAccuracy, OwnerId, OwnerName);
     }
 
     /// <summary>An SSVAE's test accuracy at each preview so far (empty for other models).</summary>
     [System.ComponentModel.DataAnnotations.Schema.NotMapped]
     public IReadOnlyList<AccuracyPoint> TestAccuracy =>
-        TestAccuracyJson is null ? [] : JsonSerializer.Deserialize<AccuracyPoint[]>(TestAccuracyJson, Json)!;
+        TestAccuracyJson is null ? [] : JsonSerializer.Deserialize<AccuracyPoint[]>(TestAccuracyJson, WebGenJson.Options)!;
 }
 
 /// <summary>One stored point of a run's metric history (a few per second of training at most).</summary>

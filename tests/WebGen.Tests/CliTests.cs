@@ -18,15 +18,15 @@ public class CliTests
     }
 
     [Theory]
-    [InlineData("--iterations 0", "--iterations 0: accepted values are whole numbers from 1 to 10000000.")]
-    [InlineData("--iterations -5", "--iterations -5: accepted values are whole numbers from 1 to 10000000.")]
-    [InlineData("--lr 0", "--lr 0: accepted values are numbers greater than 0 and at most 1.")]
-    [InlineData("--lr abc", "--lr abc: accepted values are numbers greater than 0 and at most 1.")]
-    [InlineData("--batch 60001", "--batch 60001: accepted values are whole numbers from 1 to 60000.")]
+    [InlineData("--iterations 0", "--iterations 0: accepted values are 1 to 10000000.")]
+    [InlineData("--iterations -5", "--iterations -5: accepted values are 1 to 10000000.")]
+    [InlineData("--lr 0", "--lr 0: accepted values are greater than 0 and at most 1.")]
+    [InlineData("--lr abc", "--lr abc: accepted values are greater than 0 and at most 1.")]
+    [InlineData("--batch 60001", "--batch 60001: accepted values are 1 to 60000.")]
     [InlineData("--device tpu", "--device tpu: accepted values are auto, cpu, cuda.")]
     [InlineData("--itterations 10", "unknown flag --itterations for 'train'; accepted:")]
     [InlineData("--seed", "--seed needs a value.")]
-    [InlineData("--gw -1", "--gw -1: accepted values are numbers from 0 to 1000.")]
+    [InlineData("--gw -1", "--gw -1: accepted values are 0 to 1000.")]
     public void Train_BadFlag_ExitsWith2AndNamesTheFlagAndRange(string flags, string message)
     {
         var (exitCode, _, stderr) = Run(["train", "vae", .. flags.Split(' ')]);
@@ -90,7 +90,7 @@ public class CliTests
     }
 
     [Theory]
-    [InlineData("vae", "1", "webgen eval: --binarisations 1: accepted values are whole numbers from 2 to 1000.")]
+    [InlineData("vae", "1", "webgen eval: --binarisations 1: accepted values are 2 to 1000.")]
     [InlineData("ssvae", "10", "webgen eval: --binarisations: accepted for vae and gmvae (judged on the binarised test subset), not ssvae.")]
     public void Eval_Binarisations_OutOfRangeOrForAModelJudgedOtherwise_IsAClearError(string model, string seeds, string message)
     {

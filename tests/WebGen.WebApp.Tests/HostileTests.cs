@@ -89,7 +89,7 @@ public class HostileClassFactory : ClassModeFactory
                 o.Headers[AddressHeader] = address;
                 o.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling;
             })
-            .AddJsonProtocol(o => RunsApi.Configure(o.PayloadSerializerOptions))
+            .AddJsonProtocol(o => WebGen.Shared.WebGenJson.Configure(o.PayloadSerializerOptions))
             .Build();
 
     private sealed class TestAddressFilter : IStartupFilter

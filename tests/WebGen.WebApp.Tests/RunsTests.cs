@@ -239,7 +239,7 @@ public sealed class RunsTests(WebGenFactory factory) : IClassFixture<WebGenFacto
         }
         Assert.Contains("model xyz: accepted values are vae, gmvae, ssvae, fsvae.", await Rejected("{\"model\": \"xyz\"}"));
         Assert.Contains("The body is not valid JSON", await Rejected("{\"model\": "));
-        Assert.Contains("iterations:", await Rejected("{\"model\": \"vae\", \"iterations\": \"many\"}"));
+        Assert.Contains("iterations many: accepted values are 1 to 10000000.", await Rejected("{\"model\": \"vae\", \"iterations\": \"many\"}"));
         Assert.Contains("The body must be a JSON object", await Rejected("null"));
     }
 

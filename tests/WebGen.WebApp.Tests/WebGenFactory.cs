@@ -60,18 +60,10 @@ public class WebGenFactory : WebApplicationFactory<Program>
                     : new CookieContainerHandler(cookies) { InnerHandler = Server.CreateHandler() };
                 o.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling;
             })
-            .AddJsonProtocol(o => RunsApi.Configure(o.PayloadSerializerOptions))
+            .AddJsonProtocol(o => WebGen.Shared.WebGenJson.Configure(o.PayloadSerializerOptions))
             .Build();
 
-    public System.Text.Json.JsonSerializerOptions Json
-    {
-        get
-        {
-            var options = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web);
-            RunsApi.Configure(options);
-            return options;
-        }
-    }
+    public System.Text.Json.JsonSerializerOptions Json => WebGen.Shared.WebGenJson.Options;
 
     /// <summary>An HTTP client with its own cookie jar (a browser of its own), following redirects as a browser does.</summary>
     public (HttpClient Client, CookieContainer Cookies) ClientWithCookies(bool followRedirects = true)
