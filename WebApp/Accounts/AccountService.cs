@@ -1,22 +1,13 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
-using WebGen.WebApp.Runs;
+using WebGen.WebApp.Data;
 
 namespace WebGen.WebApp.Accounts;
 
-/// <summary>A registration code the instructor hands out; each opens one student account.</summary>
-public sealed class InvitationEntity
-{
-    public required string Code { get; set; }
-    public DateTime CreatedUtc { get; set; }
-    public string? UsedBy { get; set; }
-    public DateTime? UsedUtc { get; set; }
-}
-
 /// <summary>Registration (open or by invitation), the instructor's invitation codes, and the initial instructor.</summary>
 public sealed class AccountService(
-    UserManager<IdentityUser> users, RoleManager<IdentityRole> roles, IDbContextFactory<RunsDb> dbFactory, ClassRules rules,
+    UserManager<IdentityUser> users, RoleManager<IdentityRole> roles, IDbContextFactory<WebGenDb> dbFactory, ClassRules rules,
     ILogger<AccountService> logger)
 {
     /// <summary>Letters and digits that cannot be mistaken for one another when read aloud or copied by hand.</summary>

@@ -2,8 +2,8 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
-using WebGen.WebApp.Runs;
+using WebGen.WebApp.Data;
+using WebGen.WebApp.Security;
 
 namespace WebGen.WebApp.Accounts;
 
@@ -31,7 +31,7 @@ public sealed class ClassModeHandler(ClassAccess access) : AuthorizationHandler<
     }
 }
 
-/// <summary>Accounts (ASP.NET Core Identity in the runs database), the policies, and the class's start-up checks.</summary>
+/// <summary>Accounts (ASP.NET Core Identity in the app's database), the policies, and the class's start-up checks.</summary>
 public static class AccountsSetup
 {
     public const string LoginPath = "/account/login";
@@ -49,7 +49,7 @@ public static class AccountsSetup
                 // guessing per address instead.
                 o.Lockout.AllowedForNewUsers = false;
             })
-            .AddEntityFrameworkStores<RunsDb>()
+            .AddEntityFrameworkStores<WebGenDb>()
             .AddDefaultTokenProviders();
         builder.Services.ConfigureApplicationCookie(o =>
         {
@@ -72,8 +72,7 @@ public static class AccountsSetup
 
     private static Task StatusOrRedirect(Microsoft.AspNetCore.Authentication.RedirectContext<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> context, int status)
     {
-        var path = context.Request.Path;
-        if (!path.StartsWithSegments("/api") && !path.StartsWithSegments(RunsHub.Path))
+        if (!RequestGuard.IsApi(context.Request.Path))
         {
             context.Response.Redirect(context.RedirectUri);
             return Task.CompletedTask;
@@ -111,22 +110,5 @@ public static class AccountsSetup
             return Results.LocalRedirect(LoginPath);
         }).DisableAntiforgery();
         return app;
-    }
-
-    /// <summary>
-    /// Before the app takes requests: the store, the class's settings, and in class mode the two roles and the initial
-    /// instructor; a setting the app cannot use stops it with the reason.
-    /// </summary>
-    public static async Task PrepareStoreAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
-    {
-        var options = services.GetRequiredService<IOptions<WebGenOptions>>().Value;
-        if (!options.IsClassMode && !options.Mode.Equals(WebGenOptions.SingleMode, StringComparison.OrdinalIgnoreCase))
-            throw new InvalidOperationException($"WebGen:Mode {options.Mode}: accepted values are single, class.");
-        await services.GetRequiredService<RunService>().CreateStoreAsync(cancellationToken);
-        await services.GetRequiredService<ClassRules>().LoadAsync(cancellationToken);
-        if (!options.IsClassMode)
-            return;
-        using var scope = services.CreateScope();
-        await scope.ServiceProvider.GetRequiredService<AccountService>().EnsureInstructorAsync(options.Class);
     }
 }

@@ -1,15 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using WebGen.Shared;
-using WebGen.WebApp.Runs;
+using WebGen.WebApp.Data;
 
 namespace WebGen.WebApp.Accounts;
-
-public enum RegistrationMode
-{
-    Invitation,
-    Open,
-}
 
 /// <summary>
 /// What the instructor decides for the class: who may register, how much of the queue a student may take, the largest
@@ -75,31 +69,11 @@ public sealed record ClassLimits(
     public long DiskQuotaBytes => DiskQuotaMB * 1024L * 1024;
 }
 
-/// <summary>The class's one row of settings, as stored beside the runs.</summary>
-public sealed class ClassSettingsEntity
-{
-    public const int SingleId = 1;
-
-    public int Id { get; set; } = SingleId;
-    public RegistrationMode Registration { get; set; }
-    public int MaxRunningPerUser { get; set; }
-    public int MaxQueuedPerUser { get; set; }
-    public int MaxIterationsPerRun { get; set; }
-    public int MaxBatchSizePerRun { get; set; }
-    public int MaxZDimPerRun { get; set; }
-    public int MaxKPerRun { get; set; }
-    public int MinCheckpointEvery { get; set; }
-    public int DiskQuotaMB { get; set; }
-
-    public ClassLimits ToLimits() => new(Registration, MaxRunningPerUser, MaxQueuedPerUser, MaxIterationsPerRun,
-        MaxBatchSizePerRun, MaxZDimPerRun, MaxKPerRun, MinCheckpointEvery, DiskQuotaMB);
-}
-
 /// <summary>
 /// The class's current limits, kept in memory for the queue and stored in the database so the instructor's changes
 /// last; <see cref="Changed"/> tells the queue, since a higher running limit may let waiting runs start.
 /// </summary>
-public sealed class ClassRules(IDbContextFactory<RunsDb> dbFactory, IOptions<WebGenOptions> options)
+public sealed class ClassRules(IDbContextFactory<WebGenDb> dbFactory, IOptions<WebGenOptions> options)
 {
     private ClassLimits? current;
 
@@ -124,7 +98,7 @@ public sealed class ClassRules(IDbContextFactory<RunsDb> dbFactory, IOptions<Web
             db.ClassSettings.Add(stored);
             await db.SaveChangesAsync(cancellationToken);
         }
-        current = stored.ToLimits();
+        current = ToLimits(stored);
     }
 
     /// <summary>Stores the instructor's new limits; returns what is out of range instead.</summary>
@@ -152,6 +126,9 @@ public sealed class ClassRules(IDbContextFactory<RunsDb> dbFactory, IOptions<Web
         return new(registration, o.MaxRunningPerUser, o.MaxQueuedPerUser, o.MaxIterationsPerRun,
             o.MaxBatchSizePerRun, o.MaxZDimPerRun, o.MaxKPerRun, o.MinCheckpointEvery, o.DiskQuotaMB);
     }
+
+    private static ClassLimits ToLimits(ClassSettingsEntity s) => new(s.Registration, s.MaxRunningPerUser, s.MaxQueuedPerUser,
+        s.MaxIterationsPerRun, s.MaxBatchSizePerRun, s.MaxZDimPerRun, s.MaxKPerRun, s.MinCheckpointEvery, s.DiskQuotaMB);
 
     private static void Copy(ClassLimits limits, ClassSettingsEntity stored)
     {

@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.Extensions.Options;
-using WebGen.Shared;
 
 namespace WebGen.WebApp.Accounts;
 
@@ -23,14 +22,11 @@ public sealed record Viewer(string? UserId, string? Name, bool IsInstructor)
     /// <summary>A class-mode request without a signed-in user: sees nothing (the authorisation policies keep it out anyway).</summary>
     public static readonly Viewer Anonymous = new(null, null, IsInstructor: false);
 
-    /// <summary>Instructors (and single mode's one person) see every run; students their own.</summary>
-    public bool MaySee(RunState run) => IsInstructor || (UserId is not null && run.OwnerId == UserId);
+    /// <summary>Instructors (and single mode's one person) see everything; students what they own.</summary>
+    public bool MaySeeOwnedBy(string? ownerId) => IsInstructor || (UserId is not null && ownerId == UserId);
 
     /// <summary>The class's limits bind students only: the instructor's own runs are demonstrations, not homework.</summary>
     public bool IsLimited => !IsInstructor;
-
-    /// <summary>The message the API, the hub and the pages give for another student's run.</summary>
-    public static string NotYours(Guid runId) => $"Run {runId} belongs to another student: students see, watch and cancel only their own runs.";
 }
 
 /// <summary>Turns a request's or a circuit's user into a <see cref="Viewer"/>, according to the mode.</summary>

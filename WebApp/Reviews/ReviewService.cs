@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using WebGen.Compute.Checkpoints;
 using WebGen.Shared;
-using WebGen.WebApp.Runs;
+using WebGen.WebApp.Data;
 using static TorchSharp.torch;
 
 namespace WebGen.WebApp.Reviews;
@@ -17,7 +17,7 @@ public sealed record ReviewRequest(string Student, ModelKind Model, double? Ssva
 /// Submission reviews: an uploaded checkpoint is read and checked at once (a clear error otherwise), stored with its
 /// file, then evaluated by <see cref="ReviewWorker"/>. Comments and the gradebook CSV come from here too.
 /// </summary>
-public sealed class ReviewService(IDbContextFactory<RunsDb> dbFactory, IOptions<WebGenOptions> options, ILogger<ReviewService> logger)
+public sealed class ReviewService(IDbContextFactory<WebGenDb> dbFactory, IOptions<WebGenOptions> options, ILogger<ReviewService> logger)
 {
     public const string CheckpointFile = "checkpoint.pt";
     public const string GridFile = "samples.png";

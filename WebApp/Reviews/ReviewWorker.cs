@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using WebGen.Compute;
 using WebGen.Compute.Checkpoints;
 using WebGen.Compute.Training;
+using WebGen.WebApp.Data;
 
 namespace WebGen.WebApp.Reviews;
 

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using WebGen.Compute.Training;
 using WebGen.Shared;
+using WebGen.WebApp.Data;
 
 namespace WebGen.WebApp.Runs;
 
@@ -10,10 +11,10 @@ namespace WebGen.WebApp.Runs;
 /// dedicated thread; stores
 /// progress and pushes it to watchers at most a few times a second. A run interrupted by a shutdown goes back to
 /// "queued" in the store; one interrupted by a crash stays "running", which the next start counts (see
-/// <see cref="RunService.RequeueAfterRestartAsync"/>). Either resumes from its newest checkpoint at the next start.
+/// <see cref="RunLifecycle.RequeueAfterRestartAsync"/>). Either resumes from its newest checkpoint at the next start.
 /// A student's run whose folder grows over their disk quota is stopped and failed.
 /// </summary>
-public sealed class RunWorker(RunService runs, IOptions<WebGenOptions> options, ILogger<RunWorker> logger) : BackgroundService
+public sealed class RunWorker(RunLifecycle runs, IOptions<WebGenOptions> options, ILogger<RunWorker> logger) : BackgroundService
 {
     /// <summary>The shortest gap between two progress pushes of one run.</summary>
     public static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
@@ -71,7 +72,7 @@ public sealed class RunWorker(RunService runs, IOptions<WebGenOptions> options, 
             if (diskQuota is { } quota && sinceDiskCheck.Elapsed >= DiskCheckInterval)
             {
                 sinceDiskCheck.Restart();
-                if (RunService.FolderBytes(folder) is var used && used > quota)
+                if (RunCatalog.FolderBytes(folder) is var used && used > quota)
                 {
                     overQuota = $"This run's folder uses {ByteSize.Describe(used)} of disk, over your quota of {ByteSize.Describe(quota)}: " +
                         $"it was stopped at step {p.Step}. Ask the instructor for a larger quota.";

@@ -4,8 +4,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using WebGen.Shared;
 using WebGen.WebApp.Accounts;
@@ -19,7 +17,7 @@ public static class RunsApi
     public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/runs").RequireAuthorization(ClassPolicies.Member);
-        api.MapPost("/", async (HttpRequest request, string? replicates, ClaimsPrincipal user, ClassAccess access, RunService runs,
+        api.MapPost("/", async (HttpRequest request, string? replicates, ClaimsPrincipal user, ClassAccess access, RunCatalog runs,
             CancellationToken cancellationToken) =>
         {
             var count = 1;
@@ -31,18 +29,18 @@ public static class RunsApi
             var (created, errors) = await runs.CreateAsync(access.ViewerOf(user), options, count, cancellationToken);
             return errors.Count > 0 ? Results.ValidationProblem(errors) : Results.Created($"/api/runs/{created[0].Id}", created);
         });
-        api.MapGet("/", async (ClaimsPrincipal user, ClassAccess access, RunService runs, CancellationToken cancellationToken) =>
+        api.MapGet("/", async (ClaimsPrincipal user, ClassAccess access, RunCatalog runs, CancellationToken cancellationToken) =>
             await runs.ListAsync(access.ViewerOf(user), cancellationToken));
 
-        app.MapGet("/api/queue", async (ClaimsPrincipal user, ClassAccess access, RunService runs, CancellationToken cancellationToken) =>
-            await runs.QueueAsync(access.ViewerOf(user), cancellationToken)).RequireAuthorization(ClassPolicies.Member);
+        app.MapGet("/api/queue", async (ClaimsPrincipal user, ClassAccess access, QueueEstimates estimates, CancellationToken cancellationToken) =>
+            await estimates.QueueAsync(access.ViewerOf(user), cancellationToken)).RequireAuthorization(ClassPolicies.Member);
 
         // Everything about one run: 404 for an unknown run, 403 for a student asking about another student's.
         var run = api.MapGroup("/{id:guid}").AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
             var id = Guid.Parse((string)http.GetRouteValue("id")!);
-            var state = await http.RequestServices.GetRequiredService<RunService>().GetAsync(id, http.RequestAborted);
+            var state = await http.RequestServices.GetRequiredService<RunCatalog>().GetAsync(id, http.RequestAborted);
             if (state is null)
                 return NotFound(id);
             if (!http.RequestServices.GetRequiredService<ClassAccess>().ViewerOf(http.User).MaySee(state))
@@ -51,17 +49,17 @@ public static class RunsApi
             return await next(context);
         });
         run.MapGet("/", (HttpContext http) => Results.Ok(Checked(http)));
-        run.MapPost("/cancel", async (Guid id, RunService runs, CancellationToken cancellationToken) =>
-            await runs.CancelAsync(id, cancellationToken) ? Results.Accepted($"/api/runs/{id}") : await CannotCancel(id, runs));
-        run.MapGet("/history", async (Guid id, RunService runs, CancellationToken cancellationToken) =>
+        run.MapPost("/cancel", async (Guid id, RunLifecycle lifecycle, RunCatalog runs, CancellationToken cancellationToken) =>
+            await lifecycle.CancelAsync(id, cancellationToken) ? Results.Accepted($"/api/runs/{id}") : await CannotCancel(id, runs));
+        run.MapGet("/history", async (Guid id, RunCatalog runs, CancellationToken cancellationToken) =>
             Results.Ok(await runs.HistoryAsync(id, cancellationToken)));
-        run.MapGet("/metrics.json", async (Guid id, HttpContext http, RunService runs, CancellationToken cancellationToken) =>
+        run.MapGet("/metrics.json", async (Guid id, HttpContext http, RunCatalog runs, CancellationToken cancellationToken) =>
             Results.Json(new { run = Checked(http), history = await runs.HistoryAsync(id, cancellationToken) }, contentType: "application/json"));
-        run.MapGet("/metrics.csv", async (Guid id, RunService runs, CancellationToken cancellationToken) =>
+        run.MapGet("/metrics.csv", async (Guid id, RunCatalog runs, CancellationToken cancellationToken) =>
             Results.File(Encoding.UTF8.GetBytes(Csv(await runs.HistoryAsync(id, cancellationToken))), "text/csv", $"run-{id:N}-metrics.csv"));
-        run.MapGet("/grid.png", async (Guid id, RunService runs, CancellationToken cancellationToken) =>
+        run.MapGet("/grid.png", async (Guid id, RunCatalog runs, CancellationToken cancellationToken) =>
             Artifact((await runs.ArtifactsAsync(id, cancellationToken)).Grid, "image/png", $"run-{id:N}-samples.png", id, "sample grid"));
-        run.MapGet("/checkpoint", async (Guid id, RunService runs, CancellationToken cancellationToken) =>
+        run.MapGet("/checkpoint", async (Guid id, RunCatalog runs, CancellationToken cancellationToken) =>
             Artifact((await runs.ArtifactsAsync(id, cancellationToken)).Checkpoint, "application/octet-stream", null, id, "final checkpoint"));
         run.MapGet("/preview.png", (Guid id, IOptions<WebGenOptions> settings) =>
             Artifact(Path.Combine(settings.Value.RunFolder(id), RunWorker.PreviewFile), "image/png", null, id, "preview grid"));
@@ -114,39 +112,16 @@ public static class RunsApi
         _ => null,
     };
 
-    /// <summary>Registers the run store (SQLite or PostgreSQL, connection string "Runs"), the queue worker and the hub.</summary>
+    /// <summary>Registers the runs' services, the queue worker and the hub.</summary>
     public static WebApplicationBuilder AddRuns(this WebApplicationBuilder builder)
     {
-        // Read when the first context is made, not now: configuration added later (tests, hosting) must count.
-        builder.Services.AddDbContextFactory<RunsDb>((services, options) =>
-            UseDatabase(options, services.GetRequiredService<IConfiguration>(), services.GetRequiredService<IHostEnvironment>().ContentRootPath));
-        builder.Services.AddSingleton<RunService>();
+        builder.Services.AddSingleton<RunLifecycle>();
+        builder.Services.AddSingleton<RunCatalog>();
+        builder.Services.AddSingleton<QueueEstimates>();
         builder.Services.AddHostedService<RunWorker>();
         builder.Services.ConfigureHttpJsonOptions(o => WebGenJson.Configure(o.SerializerOptions));
         builder.Services.AddSignalR(o => o.AddFilter<HubGuard>()).AddJsonProtocol(o => WebGenJson.Configure(o.PayloadSerializerOptions));
         return builder;
-    }
-
-    private static void UseDatabase(DbContextOptionsBuilder options, IConfiguration configuration, string contentRoot)
-    {
-        var connection = configuration.GetConnectionString("Runs");
-        var database = configuration[$"{WebGenOptions.Section}:{nameof(WebGenOptions.Database)}"] ?? "sqlite";
-        switch (database.ToLowerInvariant())
-        {
-            case "sqlite":
-                var sqlite = new SqliteConnectionStringBuilder(connection ?? "Data Source=../runs/webgen.db");
-                sqlite.DataSource = Path.GetFullPath(sqlite.DataSource, contentRoot);
-                Directory.CreateDirectory(Path.GetDirectoryName(sqlite.DataSource)!);
-                options.UseSqlite(sqlite.ToString());
-                break;
-            case "postgres":
-                if (string.IsNullOrWhiteSpace(connection))
-                    throw new InvalidOperationException("WebGen:Database is postgres but ConnectionStrings:Runs is empty; give it e.g. \"Host=db;Database=webgen;Username=webgen;Password=…\".");
-                options.UseNpgsql(connection);
-                break;
-            default:
-                throw new InvalidOperationException($"WebGen:Database {database}: accepted values are sqlite, postgres.");
-        }
     }
 
     /// <summary>The metric history as CSV, one row per stored progress point.</summary>
@@ -165,7 +140,7 @@ public static class RunsApi
 
     private static IResult NotFound(Guid id) => Results.Problem($"There is no run {id}.", statusCode: 404);
 
-    private static async Task<IResult> CannotCancel(Guid id, RunService runs) =>
+    private static async Task<IResult> CannotCancel(Guid id, RunCatalog runs) =>
         await runs.GetAsync(id) is { } run
             ? Results.Problem($"Run {id} is {run.Status.ToString().ToLowerInvariant()}; only queued or running runs can be cancelled.", statusCode: 409)
             : NotFound(id);

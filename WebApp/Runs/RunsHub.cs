@@ -10,7 +10,7 @@ namespace WebGen.WebApp.Runs;
 /// signed-in users connect, and a student subscribes only to their own runs.
 /// </summary>
 [Authorize(Policy = ClassPolicies.Member)]
-public sealed class RunsHub(RunService runs, ClassAccess access) : Hub<IRunsClient>, IRunsHub
+public sealed class RunsHub(RunCatalog runs, ClassAccess access) : Hub<IRunsClient>, IRunsHub
 {
     public const string Path = "/hubs/runs";
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using WebGen.Compute.Styles;
 using WebGen.Shared;
 using WebGen.WebApp.Accounts;
+using WebGen.WebApp.Data;
 using WebGen.WebApp.Runs;
 
 namespace WebGen.WebApp.Styles;
@@ -14,7 +15,7 @@ public sealed record OpenStyles(StyleModel Model, IReadOnlyList<StyleExample> Ex
 /// Opens trained SSVAE and FSVAE runs for the style explorer and keeps the few most recently used in memory, so that
 /// every browser exploring the same run shares one loaded model.
 /// </summary>
-public sealed class StyleExplorer(RunService runs, IOptions<WebGenOptions> options) : IDisposable
+public sealed class StyleExplorer(RunCatalog runs, IOptions<WebGenOptions> options) : IDisposable
 {
     /// <summary>How many models stay loaded at once (each is a few megabytes of weights).</summary>
     public const int Kept = 4;

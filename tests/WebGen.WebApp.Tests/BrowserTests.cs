@@ -1,6 +1,8 @@
 using System.Net.Http.Json;
 using Microsoft.Playwright;
 using WebGen.Shared;
+using WebGen.WebApp.Data;
+using WebGen.WebApp.Runs;
 
 namespace WebGen.WebApp.Tests;
 

@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using WebGen.Shared;
 using WebGen.WebApp.Accounts;
+using WebGen.WebApp.Data;
+using WebGen.WebApp.Runs;
 
 namespace WebGen.WebApp.Tests;
 

@@ -1,6 +1,8 @@
 using Bunit;
 using WebGen.Shared;
 using WebGen.WebApp.Components.Runs;
+using WebGen.WebApp.Data;
+using WebGen.WebApp.Runs;
 
 namespace WebGen.WebApp.Tests;
 
@@ -63,7 +65,7 @@ public sealed class ComponentTests : MudComponentTests
     {
         var submitted = new List<(TrainingOptions, int)>();
         var form = Render<RunForm>(p => p
-            .Add(f => f.Limits, new WebGen.WebApp.Accounts.ClassLimits(WebGen.WebApp.Accounts.RegistrationMode.Open, 1, 3, 5000, 500, 128, 1000, 1000, 1024))
+            .Add(f => f.Limits, new WebGen.WebApp.Accounts.ClassLimits(WebGen.WebApp.Data.RegistrationMode.Open, 1, 3, 5000, 500, 128, 1000, 1000, 1024))
             .Add(f => f.OnSubmit, (Action<(TrainingOptions, int)>)submitted.Add));
         Assert.Contains("iterations 20000: accepted values are 1 to 5000 (the instructor's limit per run).", form.Markup);
         form.Find("[data-testid=submit]").Click();

@@ -15,6 +15,7 @@ using Microsoft.Extensions.Logging;
 using WebGen.Shared;
 using WebGen.WebApp.Accounts;
 using WebGen.WebApp.Runs;
+using WebGen.WebApp.Data;
 
 namespace WebGen.WebApp.Tests;
 

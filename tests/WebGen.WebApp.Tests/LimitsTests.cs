@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using WebGen.Shared;
 using WebGen.WebApp.Runs;
+using WebGen.WebApp.Data;
 
 namespace WebGen.WebApp.Tests;
 
@@ -116,7 +117,7 @@ public sealed class LimitsTests(LimitsFactory app) : IClassFixture<LimitsFactory
     {
         using var scope = app.Services.CreateScope();
         var user = await scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>().FindByEmailAsync(email);
-        await using var db = await app.Services.GetRequiredService<IDbContextFactory<RunsDb>>().CreateDbContextAsync();
+        await using var db = await app.Services.GetRequiredService<IDbContextFactory<WebGenDb>>().CreateDbContextAsync();
         var id = Guid.NewGuid();
         db.Runs.Add(new RunEntity
         {
@@ -187,8 +188,8 @@ public sealed class CrashLimitTests : IDisposable
     /// <summary>What the store holds when the process is killed mid-run: the run still "running" at its last progress.</summary>
     private async Task DieWhileTrainingAsync(Guid id, int step)
     {
-        var options = new DbContextOptionsBuilder<RunsDb>().UseSqlite($"Data Source={Path.Combine(folder, "runs.db")};Pooling=False").Options;
-        await using var db = new RunsDb(options);
+        var options = new DbContextOptionsBuilder<SqliteWebGenDb>().UseSqlite($"Data Source={Path.Combine(folder, "runs.db")};Pooling=False").Options;
+        await using var db = new SqliteWebGenDb(options);
         var run = await db.Runs.SingleAsync(r => r.Id == id);
         (run.Status, run.Step) = (RunStatus.Running, step);
         await db.SaveChangesAsync();
@@ -210,7 +211,7 @@ public sealed class CrashLimitTests : IDisposable
 public sealed class LimitsFormTests : MudComponentTests
 {
     private static readonly WebGen.WebApp.Accounts.ClassLimits Limits = new(
-        WebGen.WebApp.Accounts.RegistrationMode.Open, MaxRunningPerUser: 1, MaxQueuedPerUser: 3, MaxIterationsPerRun: 30_000,
+        WebGen.WebApp.Data.RegistrationMode.Open, MaxRunningPerUser: 1, MaxQueuedPerUser: 3, MaxIterationsPerRun: 30_000,
         MaxBatchSizePerRun: 200, MaxZDimPerRun: 64, MaxKPerRun: 600, MinCheckpointEvery: 100, DiskQuotaMB: 1024);
 
     [Theory]

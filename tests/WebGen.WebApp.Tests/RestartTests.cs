@@ -1,5 +1,7 @@
 using System.Net.Http.Json;
 using WebGen.Shared;
+using WebGen.WebApp.Data;
+using WebGen.WebApp.Runs;
 
 namespace WebGen.WebApp.Tests;
 

@@ -2,6 +2,7 @@ using Bunit;
 using WebGen.Shared;
 using WebGen.WebApp.Components.Reviews;
 using WebGen.WebApp.Reviews;
+using WebGen.WebApp.Data;
 
 namespace WebGen.WebApp.Tests;
 

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using WebGen.WebApp.Reviews;
+using WebGen.WebApp.Data;
 
 namespace WebGen.WebApp.Tests;
 

@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using WebGen.Shared;
 using WebGen.WebApp.Runs;
+using WebGen.WebApp.Data;
 
 namespace WebGen.WebApp.Tests;
 
@@ -157,9 +158,9 @@ public sealed class RunsTests(WebGenFactory factory) : IClassFixture<WebGenFacto
         // other sees the winner's status and refuses, and the store keeps the winner's (never "cancelled" then
         // overwritten by "running", which trained a cancelled run to the end). The runs are stored, not queued, so
         // only this test's two changes touch them.
-        var runs = factory.Services.GetRequiredService<RunService>();
+        var runs = factory.Services.GetRequiredService<RunLifecycle>();
         var ids = Enumerable.Range(0, 40).Select(_ => Guid.NewGuid()).ToList();
-        await using (var db = await factory.Services.GetRequiredService<IDbContextFactory<RunsDb>>().CreateDbContextAsync())
+        await using (var db = await factory.Services.GetRequiredService<IDbContextFactory<WebGenDb>>().CreateDbContextAsync())
         {
             db.Runs.AddRange(ids.Select(id => new RunEntity
             {

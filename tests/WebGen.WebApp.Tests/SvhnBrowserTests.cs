@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using Microsoft.Playwright;
 using TorchSharp;
 using WebGen.Shared;
+using WebGen.WebApp.Runs;
 
 namespace WebGen.WebApp.Tests;
 

@@ -1,16 +1,9 @@
 using System.Text.Json;
 using WebGen.Compute.Evaluation;
 using WebGen.Shared;
+using WebGen.WebApp.Data;
 
 namespace WebGen.WebApp.Reviews;
-
-public enum ReviewStatus
-{
-    Queued,
-    Evaluating,
-    Done,
-    Failed,
-}
 
 /// <summary>
 /// A submission review as the page and the API show it: who, which model and file, the protocol's numbers once
@@ -50,29 +43,17 @@ public sealed record ReviewState(
     };
 }
 
-/// <summary>A review as stored (table Reviews of the runs database): its metrics as JSON, the files in its folder.</summary>
-public sealed class ReviewEntity
+/// <summary>How a stored review reads as the page and the API show it; its metrics column uses <see cref="WebGenJson"/>.</summary>
+public static class StoredReviews
 {
-    public Guid Id { get; set; }
-    public required string Student { get; set; }
-    public ModelKind Model { get; set; }
-    public double? SsvaeGenWeight { get; set; }
-    public required string FileName { get; set; }
-    public long FileBytes { get; set; }
-    public required string Format { get; set; }
-    public int ZDim { get; set; }
-    public int? K { get; set; }
-    public ReviewStatus Status { get; set; }
-    public string? MetricsJson { get; set; }
-    public string? Error { get; set; }
-    public string Comment { get; set; } = "";
-    public DateTime CreatedUtc { get; set; }
-    public DateTime? FinishedUtc { get; set; }
+    extension(ReviewEntity review)
+    {
+        public static string Serialize(RunMetrics metrics) => JsonSerializer.Serialize(metrics, WebGenJson.Options);
 
-    public static string Serialize(RunMetrics metrics) => JsonSerializer.Serialize(metrics, WebGenJson.Options);
-
-    public ReviewState ToState() => new(
-        Id, Student, Model, SsvaeGenWeight, FileName, FileBytes, Format, ZDim, K, Status,
-        MetricsJson is null ? null : JsonSerializer.Deserialize<RunMetrics>(MetricsJson, WebGenJson.Options),
-        Error, Comment, CreatedUtc, FinishedUtc);
+        public ReviewState ToState() => new(
+            review.Id, review.Student, review.Model, review.SsvaeGenWeight, review.FileName, review.FileBytes, review.Format,
+            review.ZDim, review.K, review.Status,
+            review.MetricsJson is null ? null : JsonSerializer.Deserialize<RunMetrics>(review.MetricsJson, WebGenJson.Options),
+            review.Error, review.Comment, review.CreatedUtc, review.FinishedUtc);
+    }
 }

@@ -1,13 +1,7 @@
-namespace WebGen.Shared;
+using WebGen.Shared;
+using WebGen.WebApp.Data;
 
-public enum RunStatus
-{
-    Queued,
-    Running,
-    Completed,
-    Failed,
-    Cancelled,
-}
+namespace WebGen.WebApp.Runs;
 
 /// <summary>
 /// Everything a watcher needs to draw a run: its settings, where it is, and its results once done. Runs created
@@ -69,12 +63,4 @@ public interface IRunsHub
     Task<RunState?> Subscribe(Guid runId);
 
     Task Unsubscribe(Guid runId);
-}
-
-/// <summary>How messages name an amount of memory or disk: "350.0 MB", "2.0 GB".</summary>
-public static class ByteSize
-{
-    public static string Describe(long bytes) => bytes >= 1L << 30
-        ? FormattableString.Invariant($"{bytes / (double)(1L << 30):0.0} GB")
-        : FormattableString.Invariant($"{bytes / (double)(1L << 20):0.0} MB");
 }
