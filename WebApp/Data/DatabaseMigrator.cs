@@ -33,7 +33,9 @@ public sealed class DatabaseMigrator(IDbContextFactory<WebGenDb> dbFactory, ILog
     {
         var history = db.GetService<IHistoryRepository>();
         var sql = db.GetService<ISqlGenerationHelper>();
-        if (await history.ExistsAsync(cancellationToken) || await FailureAsync(db, $"SELECT 1 FROM {sql.DelimitIdentifier("Runs")} WHERE 1 = 0", cancellationToken) is not null)
+        // Probed by reading: Npgsql's IHistoryRepository.ExistsAsync answered true with no history table.
+        if (await FailureAsync(db, $"SELECT 1 FROM {sql.DelimitIdentifier("Runs")} WHERE 1 = 0", cancellationToken) is not null
+            || await FailureAsync(db, $"SELECT 1 FROM {sql.DelimitIdentifier(HistoryRepository.DefaultTableName)} WHERE 1 = 0", cancellationToken) is null)
             return;
         var migrations = db.GetService<IMigrationsAssembly>();
         var (baselineId, baselineType) = migrations.Migrations.First();

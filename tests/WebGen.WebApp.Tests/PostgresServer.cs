@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace WebGen.WebApp.Tests;
+
+/// <summary>
+/// A throw-away PostgreSQL 15 server for the tests of a class: made by initdb in a temporary folder and run as the
+/// unprivileged user nobody (PostgreSQL refuses root) on a free port, then stopped and deleted.
+/// </summary>
+public sealed class PostgresServer : IAsyncLifetime
+{
+    private const string Bin = "/usr/lib/postgresql/15/bin";
+    private const string User = "webgen";
+
+    private readonly string folder = Directory.CreateTempSubdirectory("webgen-postgres-").FullName;
+    private readonly int port = FreePort();
+
+    private string Data => Path.Combine(folder, "data");
+
+    /// <summary>A connection to <paramref name="database"/> (created by the app's migrations when it does not exist yet).</summary>
+    public string ConnectionString(string database) => $"Host=127.0.0.1;Port={port};Username={User};Database={database};Pooling=false";
+
+    public async Task InitializeAsync()
+    {
+        if (!File.Exists(Path.Combine(Bin, "postgres")))
+            throw new InvalidOperationException($"{Bin}/postgres not found: the PostgreSQL tests need PostgreSQL 15 (apt-get install postgresql).");
+        await RunAsync("chown", "nobody", folder);
+        await RunAsNobodyAsync($"{Bin}/initdb", "-D", Data, "-U", User, "--auth=trust", "--no-sync", "-E", "UTF8");
+        // Only on 127.0.0.1 and a socket in its own folder; no fsync: the data is thrown away.
+        await RunAsNobodyAsync($"{Bin}/pg_ctl", "-D", Data, "-l", Path.Combine(folder, "server.log"), "-w", "-o", $"-p {port} -k {folder} -h 127.0.0.1 -F", "start");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await RunAsNobodyAsync($"{Bin}/pg_ctl", "-D", Data, "-m", "fast", "-w", "stop");
+        Directory.Delete(folder, recursive: true);
+    }
+
+    private static Task RunAsNobodyAsync(params string[] command) => RunAsync("runuser", ["-u", "nobody", "--", .. command]);
+
+    private static async Task RunAsync(string program, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}: {await output}{await errors}");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
