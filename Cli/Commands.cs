@@ -78,8 +78,7 @@ public static class Commands
 
     private static JsonNode Train(CommandLine line, CancellationToken cancellationToken)
     {
-        var options = Hyperparameters.All.Where(field => field != Hyperparameters.Model)
-            .Aggregate(TrainingOptions.For(ModelArgument(line)), line.Read);
+        var options = line.RunOptions();
         var runs = line.Int("--runs", 1, 1, Hyperparameters.MaxReplicates);
         var mnist = MnistFolder(line);
         var svhn = SvhnFolder(line);
@@ -108,7 +107,7 @@ public static class Commands
 
     private static JsonNode Eval(CommandLine line, CancellationToken cancellationToken)
     {
-        var model = ModelArgument(line);
+        var model = line.Model();
         var checkpoint = line.OptionalString("--checkpoint") ?? throw new UsageException("--checkpoint PATH is required.");
         var device = line.Read(new TrainingOptions(), Hyperparameters.Device).Device;
         var mnist = MnistFolder(line);
@@ -171,7 +170,7 @@ public static class Commands
     {
         // Ten steps at the least: the first ones warm up and are not timed.
         var options = new Hyperparameter[] { Hyperparameters.BatchSize, Hyperparameters.Device }.Aggregate(
-            TrainingOptions.For(ModelArgument(line)) with { Iterations = line.Int("--iterations", 1000, 10, 1_000_000) }, line.Read);
+            TrainingOptions.For(line.Model()) with { Iterations = line.Int("--iterations", 1000, 10, 1_000_000) }, line.Read);
         var mnist = MnistFolder(line);
         var svhn = SvhnFolder(line);
         var report = Report(line);
@@ -235,13 +234,6 @@ public static class Commands
             ["test"] = test.Count,
             ["train_per_digit"] = JsonSerializer.SerializeToNode(perDigit),
         };
-    }
-
-    private static ModelKind ModelArgument(CommandLine line)
-    {
-        var name = line.Positionals.FirstOrDefault()
-            ?? throw new UsageException($"name a model: {Hyperparameters.Model.Accepted}.");
-        return ModelNames.Parse(name) ?? throw new UsageException($"unknown model '{name}'; accepted: {Hyperparameters.Model.Accepted}.");
     }
 
     private static string MnistFolder(CommandLine line) => Path.Combine(line.String("--data", "data"), "mnist");
