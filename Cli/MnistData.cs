@@ -24,7 +24,7 @@ public static class MnistData
 
     public static JsonNode Run(string folder, bool fetch, TextWriter report, CancellationToken cancellationToken)
     {
-        if (fetch) Ensure(folder, TarballUrl(), report, cancellationToken);
+        if (fetch) FetchAndVerify(folder, TarballUrl(), report, cancellationToken);
         using var train = Mnist.LoadTrain(folder, TorchSharp.torch.CPU);
         using var test = Mnist.LoadTest(folder, TorchSharp.torch.CPU);
         var perDigit = Enumerable.Range(0, 10).Select(d => train.Labels.Count(l => l == d)).ToArray();
@@ -48,7 +48,7 @@ public static class MnistData
     }
 
     /// <summary>Fetches the missing files, then checks all four unless the stamp says they were checked as they are.</summary>
-    private static void Ensure(string folder, Uri tarball, TextWriter report, CancellationToken cancellationToken)
+    public static void FetchAndVerify(string folder, Uri tarball, TextWriter report, CancellationToken cancellationToken)
     {
         if (IsVerified(folder, MnistFiles.All))
         {

