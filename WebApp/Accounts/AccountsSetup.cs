@@ -31,7 +31,7 @@ public sealed class ClassModeHandler(ClassAccess access) : AuthorizationHandler<
     }
 }
 
-/// <summary>Accounts (ASP.NET Core Identity in the app's database), the policies, and the class's start-up checks.</summary>
+/// <summary>Accounts (ASP.NET Core Identity in the app's database) and the policies; the start-up is <see cref="StoreStartup"/>.</summary>
 public static class AccountsSetup
 {
     public const string LoginPath = "/account/login";

@@ -5,8 +5,8 @@ using System.Net.Sockets;
 namespace WebGen.WebApp.Tests;
 
 /// <summary>
-/// A throw-away PostgreSQL 15 server for the tests of a class: made by initdb in a temporary folder and run as the
-/// unprivileged user nobody (PostgreSQL refuses root) on a free port, then stopped and deleted.
+/// A throw-away PostgreSQL 15 server for the tests of a class: made by initdb in a temporary folder and run on a free
+/// port, then stopped and deleted. PostgreSQL refuses to run as root: tests run as root start it as the user nobody.
 /// </summary>
 public sealed class PostgresServer : IAsyncLifetime
 {
@@ -25,19 +25,23 @@ public sealed class PostgresServer : IAsyncLifetime
     {
         if (!File.Exists(Path.Combine(Bin, "postgres")))
             throw new InvalidOperationException($"{Bin}/postgres not found: the PostgreSQL tests need PostgreSQL 15 (apt-get install postgresql).");
-        await RunAsync("chown", "nobody", folder);
-        await RunAsNobodyAsync($"{Bin}/initdb", "-D", Data, "-U", User, "--auth=trust", "--no-sync", "-E", "UTF8");
+        if (AsRoot)
+            await RunAsync("chown", "nobody", folder);
+        await RunAsServerAsync($"{Bin}/initdb", "-D", Data, "-U", User, "--auth=trust", "--no-sync", "-E", "UTF8");
         // Only on 127.0.0.1 and a socket in its own folder; no fsync: the data is thrown away.
-        await RunAsNobodyAsync($"{Bin}/pg_ctl", "-D", Data, "-l", Path.Combine(folder, "server.log"), "-w", "-o", $"-p {port} -k {folder} -h 127.0.0.1 -F", "start");
+        await RunAsServerAsync($"{Bin}/pg_ctl", "-D", Data, "-l", Path.Combine(folder, "server.log"), "-w", "-o", $"-p {port} -k {folder} -h 127.0.0.1 -F", "start");
     }
 
     public async Task DisposeAsync()
     {
-        await RunAsNobodyAsync($"{Bin}/pg_ctl", "-D", Data, "-m", "fast", "-w", "stop");
+        await RunAsServerAsync($"{Bin}/pg_ctl", "-D", Data, "-m", "fast", "-w", "stop");
         Directory.Delete(folder, recursive: true);
     }
 
-    private static Task RunAsNobodyAsync(params string[] command) => RunAsync("runuser", ["-u", "nobody", "--", .. command]);
+    private static bool AsRoot => Environment.UserName == "root";
+
+    private static Task RunAsServerAsync(params string[] command) =>
+        AsRoot ? RunAsync("runuser", ["-u", "nobody", "--", .. command]) : RunAsync(command[0], command[1..]);
 
     private static async Task RunAsync(string program, params string[] arguments)
     {
