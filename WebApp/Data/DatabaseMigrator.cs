@@ -14,15 +14,50 @@ namespace WebGen.WebApp.Data;
 /// </summary>
 public sealed class DatabaseMigrator(IDbContextFactory<WebGenDb> dbFactory, ILogger<DatabaseMigrator> logger)
 {
+    /// <summary>The key of the PostgreSQL advisory lock held while one process migrates (any number unique to WebGen).</summary>
+    public const long PostgresLockKey = 236_2026;
+
     public async Task MigrateAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        await AdoptPreviousSchemaAsync(db, cancellationToken);
-        await db.Database.MigrateAsync(cancellationToken);
+        if (db.Database.IsNpgsql())
+        {
+            await CreatePostgresDatabaseAsync(db, cancellationToken);
+            // Npgsql locks the history table in each migration's own transaction, and a process that read the history
+            // before another's first migration committed then applies the second one again: one lock over it all.
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({PostgresLockKey})", cancellationToken);
+        }
+        try
+        {
+            await AdoptPreviousSchemaAsync(db, cancellationToken);
+            await db.Database.MigrateAsync(cancellationToken);
+        }
+        finally
+        {
+            if (db.Database.IsNpgsql())
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({PostgresLockKey})", CancellationToken.None);
+        }
         // Write-ahead logging (kept in the file): the progress of a training run is written a few times a second
         // while pages read, and a commit appends to one log instead of creating, syncing and deleting a journal.
         if (db.Database.IsSqlite())
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;", cancellationToken);
+    }
+
+    /// <summary>Creates the configured PostgreSQL database when it does not exist yet; another process may create it meanwhile.</summary>
+    private static async Task CreatePostgresDatabaseAsync(WebGenDb db, CancellationToken cancellationToken)
+    {
+        var creator = db.GetService<IRelationalDatabaseCreator>();
+        if (await creator.ExistsAsync(cancellationToken))
+            return;
+        try
+        {
+            await creator.CreateAsync(cancellationToken);
+        }
+        catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.DuplicateDatabase)
+        {
+            // made by another process starting at the same time
+        }
     }
 
     /// <summary>

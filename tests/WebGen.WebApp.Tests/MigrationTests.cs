@@ -102,9 +102,10 @@ public sealed class MigrationTests : IDisposable
             rows.Add(reader.GetString(0));
         return rows;
     }
+}
 
-    private sealed class Contexts(Func<WebGenDb> create) : IDbContextFactory<WebGenDb>
-    {
-        public WebGenDb CreateDbContext() => create();
-    }
+/// <summary>Contexts made as a test says, for a <see cref="DatabaseMigrator"/> of its own (one per simulated process).</summary>
+internal sealed class Contexts(Func<WebGenDb> create) : IDbContextFactory<WebGenDb>
+{
+    public WebGenDb CreateDbContext() => create();
 }

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.Extensions.Logging.Abstractions;
 using WebGen.Shared;
 using WebGen.WebApp.Data;
 using WebGen.WebApp.Reviews;
@@ -38,6 +39,19 @@ public sealed class PostgresMigrationTests(PostgresServer server) : IClassFixtur
         var run = (await client.GetFromJsonAsync<RunState>($"/api/runs/{id}", app.Json))!;
         Assert.Equal((ModelKind.Gmvae, 100_000), (run.Options.Model, run.Options.Iterations));
         await using var db = Db("fresh");
+        Assert.Equal(db.Database.GetMigrations(), await db.Database.GetAppliedMigrationsAsync());
+    }
+
+    [Fact]
+    public async Task SeveralProcessesStartingOnOneNewDatabase_MigrateItOnce()
+    {
+        // Each migrator has its own connections, as separate processes would; EF Core's lock is in the database.
+        var starts = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+            new DatabaseMigrator(new Contexts(() => Db("shared")), NullLogger<DatabaseMigrator>.Instance).MigrateAsync()));
+
+        await Task.WhenAll(starts);
+
+        await using var db = Db("shared");
         Assert.Equal(db.Database.GetMigrations(), await db.Database.GetAppliedMigrationsAsync());
     }
 
