@@ -42,6 +42,17 @@ public sealed class CommandLine
 
     public string? OptionalString(string name) => Read(name);
 
+    /// <summary>The model named by the first positional argument ("vae", "gmvae", "ssvae", "fsvae").</summary>
+    public ModelKind Model()
+    {
+        var name = Positionals.FirstOrDefault() ?? throw new UsageException($"name a model: {Hyperparameters.Model.Accepted}.");
+        return ModelNames.Parse(name) ?? throw new UsageException($"unknown model '{name}'; accepted: {Hyperparameters.Model.Accepted}.");
+    }
+
+    /// <summary>A run's hyperparameters: the model's homework settings with each flag of the table in its place.</summary>
+    public TrainingOptions RunOptions() =>
+        Hyperparameters.All.Where(field => field != Hyperparameters.Model).Aggregate(TrainingOptions.For(Model()), Read);
+
     /// <summary>A hyperparameter's flag read into <paramref name="options"/>, checked by its row of the table.</summary>
     public TrainingOptions Read(TrainingOptions options, Hyperparameter field)
     {

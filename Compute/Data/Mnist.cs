@@ -42,8 +42,7 @@ public static class Mnist
     public const int TestCount = 10_000;
     public const int Pixels = 784;
 
-    public static readonly string[] FileNames =
-        ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
+    public static readonly string[] FileNames = [.. MnistFiles.All.Select(f => f.Name)];
 
     public static MnistSplit LoadTrain(string folder, Device device) =>
         Load(folder, FileNames[0], FileNames[1], TrainCount, device);

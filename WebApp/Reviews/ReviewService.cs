@@ -98,7 +98,7 @@ public sealed class ReviewService(IDbContextFactory<RunsDb> dbFactory, IOptions<
         if (!ModelCheckpoint.Kinds.Contains(request.Model))
             return $"model {request.Model.ToString().ToLowerInvariant()}: accepted values are vae, gmvae, ssvae.";
         if (request.Model == ModelKind.Ssvae && request.SsvaeGenWeight is not (0 or 1))
-            return "gw: say which SSVAE variant is graded: 0 (band 0.735 ± 0.025) or 1 (band 0.935 ± 0.025).";
+            return $"gw: say which SSVAE variant is graded: 0 (band {Compute.Evaluation.Grading.For(ModelKind.Ssvae, 0)}) or 1 (band {Compute.Evaluation.Grading.For(ModelKind.Ssvae, 1)}).";
         return null;
     }
 

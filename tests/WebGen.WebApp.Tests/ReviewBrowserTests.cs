@@ -38,10 +38,10 @@ public sealed class ReviewBrowserTests : IAsyncLifetime
         // The review page: queued or evaluating first, then PyTorch's own accuracy for these weights and the verdict.
         await Assertions.Expect(page.GetByTestId("review-title")).ToHaveTextAsync("Grace Hopper · SSVAE z=64, gw=0", new() { Timeout = 60_000 });
         Assert.Matches("/reviews/[0-9a-f-]{36}$", page.Url);
-        await Assertions.Expect(page.GetByTestId("review-verdict")).ToHaveTextAsync("FAIL", new() { Timeout = 120_000 });
+        await Assertions.Expect(page.GetByTestId("verdict")).ToHaveTextAsync("FAIL", new() { Timeout = 120_000 });
         var accuracy = ReviewsTests.Protocol("ssvae").GetProperty("accuracy").GetDouble();
-        await Assertions.Expect(page.GetByTestId("review-accuracy")).ToHaveTextAsync($"{100 * accuracy:F2} %".Replace(',', '.'));
-        await Assertions.Expect(page.GetByTestId("review-grade")).ToContainTextAsync("the grader accepts 0.735 ± 0.025");
+        await Assertions.Expect(page.GetByTestId("accuracy")).ToHaveTextAsync($"{100 * accuracy:F2} %".Replace(',', '.'));
+        await Assertions.Expect(page.GetByTestId("grade")).ToContainTextAsync("the grader accepts 0.735 ± 0.025");
         var grid = page.GetByTestId("review-grid");
         await Assertions.Expect(grid).ToBeVisibleAsync();
         await page.WaitForFunctionAsync("() => { const img = document.querySelector('[data-testid=review-grid]'); return img && img.complete && img.naturalWidth > 0; }");

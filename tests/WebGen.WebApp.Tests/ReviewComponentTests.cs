@@ -20,9 +20,9 @@ public sealed class ReviewComponentTests : MudComponentTests
     public void VaeInsideTheBand_ShowsTheNumbersAndPasses()
     {
         var view = Context.Render<ReviewView>(p => p.Add(v => v.State, Review(ModelKind.Vae, Bounds(99.37))));
-        Assert.Equal("PASS", view.Find("[data-testid=review-verdict]").TextContent);
-        Assert.Contains("NELBO 99.37 — the grader accepts 100 ± 2 (98.00 to 102.00)", view.Find("[data-testid=review-grade]").TextContent);
-        Assert.Contains("95.27", view.Find("[data-testid=review-iwae]").TextContent); // IWAE-1000
+        Assert.Equal("PASS", view.Find("[data-testid=verdict]").TextContent);
+        Assert.Contains("NELBO 99.37 — the grader accepts 100 ± 2 (98.00 to 102.00)", view.Find("[data-testid=grade]").TextContent);
+        Assert.Contains("95.27", view.Find("[data-testid=iwae]").TextContent); // IWAE-1000
         Assert.EndsWith("/grid.png", view.Find("[data-testid=review-grid]").GetAttribute("src"));
         Assert.Contains("Ada Lovelace · VAE z=10", view.Find("[data-testid=review-title]").TextContent);
     }
@@ -31,7 +31,7 @@ public sealed class ReviewComponentTests : MudComponentTests
     public void GmvaeOutsideTheBand_Fails()
     {
         var view = Context.Render<ReviewView>(p => p.Add(v => v.State, Review(ModelKind.Gmvae, Bounds(100.42))));
-        Assert.Equal("FAIL", view.Find("[data-testid=review-verdict]").TextContent);
+        Assert.Equal("FAIL", view.Find("[data-testid=verdict]").TextContent);
         Assert.Contains("the grader accepts 97 ± 3 (94.00 to 100.00)", view.Markup);
     }
 
@@ -39,11 +39,11 @@ public sealed class ReviewComponentTests : MudComponentTests
     public void Ssvae_IsGradedByItsVariantsBand()
     {
         var gw0 = Context.Render<ReviewView>(p => p.Add(v => v.State, Review(ModelKind.Ssvae, new RunMetrics(null, 0.7412), gw: 0)));
-        Assert.Equal("PASS", gw0.Find("[data-testid=review-verdict]").TextContent);
+        Assert.Equal("PASS", gw0.Find("[data-testid=verdict]").TextContent);
         Assert.Contains("test accuracy 0.7412 — the grader accepts 0.735 ± 0.025", gw0.Markup);
-        Assert.Equal("74.12 %", gw0.Find("[data-testid=review-accuracy]").TextContent);
+        Assert.Equal("74.12 %", gw0.Find("[data-testid=accuracy]").TextContent);
         var gw1 = Context.Render<ReviewView>(p => p.Add(v => v.State, Review(ModelKind.Ssvae, new RunMetrics(null, 0.7412), gw: 1)));
-        Assert.Equal("FAIL", gw1.Find("[data-testid=review-verdict]").TextContent);
+        Assert.Equal("FAIL", gw1.Find("[data-testid=verdict]").TextContent);
     }
 
     [Fact]
@@ -51,7 +51,7 @@ public sealed class ReviewComponentTests : MudComponentTests
     {
         var view = Context.Render<ReviewView>(p => p.Add(v => v.State, Review(ModelKind.Vae, null, status: ReviewStatus.Evaluating)));
         Assert.Contains("Evaluating with the course's protocol", view.Find("[data-testid=review-waiting]").TextContent);
-        Assert.Empty(view.FindAll("[data-testid=review-grade]"));
+        Assert.Empty(view.FindAll("[data-testid=grade]"));
     }
 
     [Fact]

@@ -2,7 +2,7 @@
 
 Cross-checks WebGen's trainer: with the same seed both draw the same initial weights, shuffles, binarisations and z
 samples, so the losses they print agree step for step (see the README's Results). Needs Debian's python3-torch:
-  /usr/bin/python3 build/crosscheck/reference_training.py data/mnist SEED ITERATIONS OUT.pt [vae|gmvae]
+  /usr/bin/python3 tools/crosscheck/reference_training.py data/mnist SEED ITERATIONS OUT.pt [vae|gmvae]
   ./webgen train vae --iterations ITERATIONS --seed SEED      # the same losses at the same steps
 OUT.pt is a state dict that `./webgen eval vae --checkpoint OUT.pt` evaluates.
 """
