@@ -198,9 +198,10 @@ public static class Commands
 
     private static JsonNode Data(CommandLine line, CancellationToken cancellationToken)
     {
-        var set = line.Positionals.FirstOrDefault() ?? throw new UsageException("name a data set: mnist, svhn.");
-        if (set is not ("mnist" or "svhn")) throw new UsageException($"unknown data set '{set}'; accepted: mnist, svhn.");
-        if (set == "svhn")
+        var accepted = string.Join(", ", DataSet.All.Select(d => d.FolderName));
+        var name = line.Positionals.FirstOrDefault() ?? throw new UsageException($"name a data set: {accepted}.");
+        var set = DataSet.All.FirstOrDefault(d => d.FolderName == name) ?? throw new UsageException($"unknown data set '{name}'; accepted: {accepted}.");
+        if (set == DataSet.Svhn)
         {
             var from = line.OptionalString("--from");
             var (svhn, output) = (DataSet.Svhn.Folder(DataRoot(line)), Report(line));

@@ -22,8 +22,10 @@ public abstract class DataSet
     /// <summary>"MNIST", "SVHN".</summary>
     public abstract string Name { get; }
 
-    /// <summary>Its folder under the data root.</summary>
-    protected abstract string FolderName { get; }
+    public static IReadOnlyList<DataSet> All { get; } = [Mnist, Svhn];
+
+    /// <summary>Its folder under the data root, also how the command line names it ("mnist", "svhn").</summary>
+    public abstract string FolderName { get; }
 
     public string Folder(string dataRoot) => Path.Combine(dataRoot, FolderName);
 

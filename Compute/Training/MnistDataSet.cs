@@ -15,7 +15,7 @@ public sealed class MnistDataSet : DataSet
 {
     public override string Name => "MNIST";
 
-    protected override string FolderName => "mnist";
+    public override string FolderName => "mnist";
 
     public override TrainingData LoadTraining(TrainingOptions options, string dataRoot, Device device) =>
         TrainingDataFor(options, Data.Mnist.LoadTrain(Folder(dataRoot), device));

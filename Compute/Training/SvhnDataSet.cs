@@ -21,7 +21,7 @@ public sealed class SvhnDataSet : DataSet
 
     public override string Name => "SVHN";
 
-    protected override string FolderName => "svhn";
+    public override string FolderName => "svhn";
 
     /// <summary>
     /// Pixels stay bytes on the device (1.6 GB for extra); the trainer turns each batch into byte/255. The split is
