@@ -24,7 +24,7 @@ public abstract class DataSet
 
     public static IReadOnlyList<DataSet> All { get; } = [Mnist, Svhn];
 
-    /// <summary>Its folder under the data root, also how the command line names it ("mnist", "svhn").</summary>
+    /// <summary>Its folder under the data root, also how the command line names it (data mnist, data svhn).</summary>
     public abstract string FolderName { get; }
 
     public string Folder(string dataRoot) => Path.Combine(dataRoot, FolderName);

@@ -128,9 +128,9 @@ public sealed partial class DataSetTests : IDisposable
     }
 
     [Fact]
-    public void DataFolderNames_AreWrittenOnceInCompute_EachInItsDataSet()
+    public void DataFolderNames_AreWrittenOnceInProductCode_EachInItsDataSet()
     {
-        var found = ProductLines("Compute").Where(l => l.Text.Contains("\"mnist\"") || l.Text.Contains("\"svhn\""));
+        var found = ProductLines("Compute", "Cli", "WebApp", "Shared").Where(l => l.Text.Contains("\"mnist\"") || l.Text.Contains("\"svhn\""));
         Assert.Equal([Path.Combine("Compute", "Training", "MnistDataSet.cs"), Path.Combine("Compute", "Training", "SvhnDataSet.cs")],
             found.Select(l => l.File).Order());
     }
