@@ -13,11 +13,10 @@ public static class Commands
 {
     private static readonly HashSet<string> Switches = ["--json", "--fetch"];
 
-    public const string Usage = """
+    public static readonly string Usage = $$"""
         usage: webgen <verb> [flags]
-          train vae|gmvae|ssvae|fsvae  [--iterations N] [--seed 0] [--run 0] [--runs 1] [--batch 100] [--lr 1e-3] [--z N]
-                     [--k 500] [--gw 1] [--cw 100] [--checkpoint-every 10000] [--device auto|cpu|cuda]
-                     [--out runs] [--data data] [--json]
+          train {{Hyperparameters.Model.Accepted.Replace(", ", "|")}}  {{TrainFlags()}}
+                     [--runs 1] [--out runs] [--data data] [--json]
                      defaults are the homework's: 20000 iterations and z = 10 (vae, gmvae), 30000 and z = 64 (ssvae);
                      --runs N trains seeds seed..seed+N-1 and reports mean ± standard error;
                      fsvae trains on SVHN extra (else train) from data/svhn, 1000000 iterations and z = 10 by default
@@ -40,6 +39,27 @@ public static class Commands
                      without --from: which SVHN splits are in data/svhn and how to bring the others; with it: import
                      a .mat file (copy or download), check the published MD5 of train/test/extra_32x32.mat, read it
         """;
+
+    /// <summary>
+    /// The table's flags with the homework's default ("N" where it differs between models), wrapped as the usage
+    /// text's first lines: "[--iterations N] [--seed 0] … [--device auto|cpu|cuda]".
+    /// </summary>
+    private static string TrainFlags()
+    {
+        var flags = Hyperparameters.All.Where(field => field.Flag.Length > 0).Select(field =>
+        {
+            var defaults = Enum.GetValues<ModelKind>().Select(model => field.ValueIn(TrainingOptions.For(model))).Distinct().ToList();
+            return $"[{field.Flag} {(field is Choice choice ? string.Join('|', choice.Values) : defaults.Count == 1 ? defaults[0] : "N")}]";
+        });
+        var (lines, line) = (new List<string>(), "");
+        foreach (var flag in flags)
+        {
+            if (line.Length + flag.Length > 84)
+                (lines, line) = ([.. lines, line], "");
+            line = line.Length == 0 ? flag : $"{line} {flag}";
+        }
+        return string.Join("\n             ", [.. lines, line]);
+    }
 
     public static async Task<int> RunAsync(string[] args)
     {
