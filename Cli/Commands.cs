@@ -13,11 +13,10 @@ public static class Commands
 {
     private static readonly HashSet<string> Switches = ["--json", "--fetch"];
 
-    public const string Usage = """
+    public static readonly string Usage = $$"""
         usage: webgen <verb> [flags]
-          train vae|gmvae|ssvae|fsvae  [--iterations N] [--seed 0] [--run 0] [--runs 1] [--batch 100] [--lr 1e-3] [--z N]
-                     [--k 500] [--gw 1] [--cw 100] [--checkpoint-every 10000] [--device auto|cpu|cuda]
-                     [--out runs] [--data data] [--json]
+          train {{Hyperparameters.Model.Accepted.Replace(", ", "|")}}  {{TrainFlags()}}
+                     [--runs 1] [--out runs] [--data data] [--json]
                      defaults are the homework's: 20000 iterations and z = 10 (vae, gmvae), 30000 and z = 64 (ssvae);
                      --runs N trains seeds seed..seed+N-1 and reports mean ± standard error;
                      fsvae trains on SVHN extra (else train) from data/svhn, 1000000 iterations and z = 10 by default
@@ -40,6 +39,27 @@ public static class Commands
                      without --from: which SVHN splits are in data/svhn and how to bring the others; with it: import
                      a .mat file (copy or download), check the published MD5 of train/test/extra_32x32.mat, read it
         """;
+
+    /// <summary>
+    /// The table's flags with the homework's default ("N" where it differs between models), wrapped as the usage
+    /// text's first lines: "[--iterations N] [--seed 0] … [--device auto|cpu|cuda]".
+    /// </summary>
+    private static string TrainFlags()
+    {
+        var flags = Hyperparameters.All.Where(field => field.Flag.Length > 0).Select(field =>
+        {
+            var defaults = Enum.GetValues<ModelKind>().Select(model => field.ValueIn(TrainingOptions.For(model))).Distinct().ToList();
+            return $"[{field.Flag} {(field is Choice choice ? string.Join('|', choice.Values) : defaults.Count == 1 ? defaults[0] : "N")}]";
+        });
+        var (lines, line) = (new List<string>(), "");
+        foreach (var flag in flags)
+        {
+            if (line.Length + flag.Length > 84)
+                (lines, line) = ([.. lines, line], "");
+            line = line.Length == 0 ? flag : $"{line} {flag}";
+        }
+        return string.Join("\n             ", [.. lines, line]);
+    }
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -83,20 +103,18 @@ public static class Commands
     {
         var options = line.RunOptions();
         var runs = line.Int("--runs", 1, 1, Hyperparameters.MaxReplicates);
-        var mnist = MnistFolder(line);
-        var svhn = SvhnFolder(line);
+        var data = DataRoot(line);
         var outDir = line.String("--out", "runs");
         var report = Report(line);
         line.EnsureAllUsed(positionals: 1);
+        CheckDevice(options.Device);
 
         var results = new List<RunResult>();
         for (var i = 0; i < runs; i++)
         {
             var replicate = options with { Seed = options.Seed + i, Run = options.Run + i };
             using var bar = new ProgressBar(Console.Error);
-            var result = replicate.Model == ModelKind.Fsvae
-                ? SvhnExperiment.TrainAndEvaluate(replicate, svhn, outDir, bar, cancellationToken)
-                : Experiment.TrainAndEvaluate(replicate, mnist, outDir, bar, cancellationToken);
+            var result = Experiment.TrainAndEvaluate(replicate, data, outDir, bar, cancellationToken);
             bar.Finish();
             Summary.Write(report, result);
             results.Add(result);
@@ -113,28 +131,24 @@ public static class Commands
         var model = line.Model();
         var checkpoint = line.OptionalString("--checkpoint") ?? throw new UsageException("--checkpoint PATH is required.");
         var device = line.Read(new TrainingOptions(), Hyperparameters.Device).Device;
-        var mnist = MnistFolder(line);
-        var svhn = SvhnFolder(line);
+        var data = DataRoot(line);
         var binarisations = line.OptionalString("--binarisations") is null ? 0 : line.Int("--binarisations", 0, 2, 1000);
         var report = Report(line);
         line.EnsureAllUsed(positionals: 1);
         if (binarisations > 0 && model is not (ModelKind.Vae or ModelKind.Gmvae))
             throw new UsageException($"--binarisations: accepted for vae and gmvae (judged on the binarised test subset), not {model.ToString().ToLowerInvariant()}.");
+        if (!File.Exists(checkpoint))
+            throw new UsageException($"--checkpoint {checkpoint}: no such file.");
+        CheckDevice(device);
 
-        RunResult result;
-        if (model == ModelKind.Fsvae)
-        {
-            result = SvhnExperiment.EvaluateCheckpoint(checkpoint, svhn, device, cancellationToken);
-            if (result.Options.Model != model)
-                throw new UsageException($"--checkpoint {checkpoint} is a {result.Options.Model} checkpoint, not {model}.");
-        }
-        else
-            result = Experiment.EvaluateCheckpoint(checkpoint, model, mnist, device, cancellationToken);
+        // Errors about the file name it as the flag that gave it.
+        var what = $"--checkpoint {checkpoint}";
+        var result = Experiment.EvaluateCheckpoint(checkpoint, model, data, device, what, cancellationToken);
         Summary.Write(report, result);
         var json = Summary.ToJson(result);
         if (binarisations > 0)
         {
-            var nelbos = Experiment.NelboPerBinarisation(checkpoint, model, mnist, device, binarisations, cancellationToken);
+            var nelbos = Experiment.NelboPerBinarisation(checkpoint, model, data, device, binarisations, what, cancellationToken);
             Summary.WriteBinarisations(report, nelbos);
             json["binarisation_nelbo"] = JsonSerializer.SerializeToNode(nelbos);
         }
@@ -147,15 +161,16 @@ public static class Commands
         var chosen = new Hyperparameter[] { Hyperparameters.Seed, Hyperparameters.Iterations, Hyperparameters.Device }
             .Aggregate(new TrainingOptions(), line.Read);
         var iterations = line.OptionalString(Hyperparameters.Iterations.Flag) is null ? (int?)null : chosen.Iterations;
-        var device = Devices.Name(chosen.Device); // the report names the real device
-        var mnist = MnistFolder(line);
+        var data = DataRoot(line);
         var outDir = line.String("--out", "results");
         var report = Report(line);
         line.EnsureAllUsed();
+        CheckDevice(chosen.Device);
+        var device = Devices.Name(chosen.Device); // the report names the real device
 
         var reports = Reproduction.Run(runs,
             options => options with { Seed = chosen.Seed, Device = device, Iterations = iterations ?? options.Iterations },
-            mnist, outDir, name =>
+            data, outDir, name =>
             {
                 report.WriteLine($"training {name}");
                 return new ProgressBar(Console.Error);
@@ -174,23 +189,12 @@ public static class Commands
         // Ten steps at the least: the first ones warm up and are not timed.
         var options = new Hyperparameter[] { Hyperparameters.BatchSize, Hyperparameters.Device }.Aggregate(
             TrainingOptions.For(line.Model()) with { Iterations = line.Int("--iterations", 1000, 10, 1_000_000) }, line.Read);
-        var mnist = MnistFolder(line);
-        var svhn = SvhnFolder(line);
+        var data = DataRoot(line);
         var report = Report(line);
         line.EnsureAllUsed(positionals: 1);
 
-        var device = Devices.Resolve(options.Device);
-        BenchmarkResult result;
-        if (options.Model == ModelKind.Fsvae)
-        {
-            using var train = Svhn.Load(Svhn.TrainingFile(svhn));
-            result = Benchmark.TrainingSpeed(options, SvhnExperiment.TrainingDataFor(train, device), cancellationToken);
-        }
-        else
-        {
-            using var train = Mnist.LoadTrain(mnist, device);
-            result = Benchmark.TrainingSpeed(options, Experiment.TrainingDataFor(options, train), cancellationToken);
-        }
+        var device = CheckDevice(options.Device);
+        var result = Benchmark.TrainingSpeed(options, data, cancellationToken);
         report.WriteLine(
             $"{result.Model} on {result.Device}, {result.Steps} steps of batch {options.BatchSize}: trainer {result.TrainerMsPerStep:F2} ms/step, " +
             $"bare loop {result.BareMsPerStep:F2} ms/step, ratio {result.Overhead:F3}");
@@ -214,23 +218,36 @@ public static class Commands
 
     private static JsonNode Data(CommandLine line, CancellationToken cancellationToken)
     {
-        var set = line.Positionals.FirstOrDefault() ?? throw new UsageException("name a data set: mnist, svhn.");
-        if (set is not ("mnist" or "svhn")) throw new UsageException($"unknown data set '{set}'; accepted: mnist, svhn.");
-        if (set == "svhn")
+        var accepted = string.Join(", ", DataSet.All.Select(d => d.FolderName));
+        var name = line.Positionals.FirstOrDefault() ?? throw new UsageException($"name a data set: {accepted}.");
+        var set = DataSet.All.FirstOrDefault(d => d.FolderName == name) ?? throw new UsageException($"unknown data set '{name}'; accepted: {accepted}.");
+        if (set == DataSet.Svhn)
         {
             var from = line.OptionalString("--from");
-            var (svhn, output) = (SvhnFolder(line), Report(line));
+            var (svhn, output) = (DataSet.Svhn.Folder(DataRoot(line)), Report(line));
             line.EnsureAllUsed(positionals: 1);
             return SvhnData.Run(svhn, from, output, cancellationToken);
         }
-        var (folder, fetch, report) = (MnistFolder(line), line.Switch("--fetch"), Report(line));
+        var (folder, fetch, report) = (DataSet.Mnist.Folder(DataRoot(line)), line.Switch("--fetch"), Report(line));
         line.EnsureAllUsed(positionals: 1);
         return MnistData.Run(folder, fetch, report, cancellationToken);
     }
 
-    private static string MnistFolder(CommandLine line) => Path.Combine(line.String("--data", "data"), "mnist");
+    /// <summary>The folder holding every data set; each finds its own subfolder (<see cref="DataSet.Folder"/>).</summary>
+    private static string DataRoot(CommandLine line) => line.String("--data", "data");
 
-    private static string SvhnFolder(CommandLine line) => Path.Combine(line.String("--data", "data"), "svhn");
+    /// <summary>The device a choice resolves to; Compute's refusal is reported under the flag that made it.</summary>
+    private static TorchSharp.torch.Device CheckDevice(string choice)
+    {
+        try
+        {
+            return Devices.Resolve(choice);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"{Hyperparameters.Device.Flag} {choice}: {e.Message}");
+        }
+    }
 
     // With --json, stdout carries only the JSON; the readable summary goes to stderr.
     private static TextWriter Report(CommandLine line) => line.Switch("--json") ? Console.Error : Console.Out;

@@ -13,8 +13,8 @@ public static class Devices
         "cpu" => CPU,
         "cuda" when cuda.is_available() => CUDA,
         "cuda" => throw new ArgumentException(
-            "--device cuda: no CUDA device is visible to TorchSharp (this build uses the CPU libtorch unless built with -p:TorchBackend=cuda)."),
-        _ => throw new ArgumentException($"--device {choice}: accepted values are {Hyperparameters.Device.Accepted}."),
+            "no CUDA device is visible to TorchSharp (this build uses the CPU libtorch unless built with -p:TorchBackend=cuda)."),
+        _ => throw new ArgumentException($"unknown device '{choice}'; accepted: {Hyperparameters.Device.Accepted}."),
     };
 
     /// <summary>The device a choice resolves to here, as "cpu" or "cuda".</summary>

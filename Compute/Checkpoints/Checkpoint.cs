@@ -7,8 +7,9 @@ using WebGen.Shared;
 namespace WebGen.Compute.Checkpoints;
 
 /// <summary>
-/// A saved model: TorchSharp weights in <c>model-{step:05d}.pt</c> and the run's hyperparameters in
-/// <c>run.json</c> beside them, so a checkpoint can be evaluated without remembering how it was trained.
+/// The run folder's checkpoints on disk: TorchSharp weights in <c>model-{step:05d}.pt</c> and the run's
+/// hyperparameters in <c>run.json</c> beside them, so a checkpoint can be evaluated without remembering how it was
+/// trained (<see cref="ModelCheckpoint"/> reads them back).
 /// </summary>
 public static class Checkpoint
 {
@@ -80,28 +81,5 @@ public static class Checkpoint
         var temporary = path + ".partial";
         write(temporary);
         File.Move(temporary, path, overwrite: true);
-    }
-
-    /// <summary>Loads a checkpoint written by <see cref="Save"/>; errors name the missing or unreadable file.</summary>
-    public static (GenerativeModel Model, TrainingOptions Options) Load(string path, torch.Device device)
-    {
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"--checkpoint {path}: no such file.", path);
-        var optionsPath = OptionsPath(path);
-        if (!File.Exists(optionsPath))
-            throw new FileNotFoundException($"--checkpoint {path}: {OptionsFile} (the run's hyperparameters) is not beside it.", optionsPath);
-        var options = ReadOptions(optionsPath) ?? throw new InvalidDataException($"{optionsPath} is empty.");
-        var model = ModelFactory.Create(options);
-        try
-        {
-            model.load(path);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            model.Dispose();
-            throw new InvalidDataException($"--checkpoint {path}: not a {options.Model} checkpoint of this layout ({e.Message}).", e);
-        }
-        model.to(device);
-        return (model, options);
     }
 }

@@ -18,14 +18,17 @@ public sealed record LoadedModel(GenerativeModel Model, TrainingOptions Options,
 }
 
 /// <summary>
-/// Builds a VAE, GMVAE or SSVAE from a checkpoint of any format: a PyTorch state dict of the homework's code
-/// (protocol.md's names: <c>enc.net.{0,2,4}.*</c>, <c>dec.net.*</c>, <c>cls.net.*</c>, <c>z_pre</c>, <c>pi</c>,
-/// <c>z_prior_m</c>, <c>z_prior_v</c>) or a WebGen checkpoint. Our modules carry exactly those names, so the mapping
-/// is one to one; z_dim (and the GMVAE's k) are read from the shapes, and every name and shape is checked, all
-/// mismatches reported together.
+/// The one checkpoint loader: builds a model from a checkpoint of any format. A WebGen checkpoint (<see
+/// cref="Checkpoint"/>) with its run's <c>run.json</c> beside it gives any model, the FSVAE included; a file without
+/// one (a PyTorch state dict of the homework's code, with protocol.md's names: <c>enc.net.{0,2,4}.*</c>,
+/// <c>dec.net.*</c>, <c>cls.net.*</c>, <c>z_pre</c>, <c>pi</c>, <c>z_prior_m</c>, <c>z_prior_v</c>) gives a VAE,
+/// GMVAE or SSVAE whose z_dim (and the GMVAE's k) are read from the shapes. Our modules carry exactly those names, so
+/// the mapping is one to one; every name and shape is checked before any tensor is allocated, all mismatches
+/// reported together.
 /// </summary>
 public static class ModelCheckpoint
 {
+    /// <summary>The models a checkpoint without run.json (a homework state dict, an upload) can be read as.</summary>
     public static readonly ModelKind[] Kinds = [ModelKind.Vae, ModelKind.Gmvae, ModelKind.Ssvae];
 
     /// <summary>
@@ -36,7 +39,7 @@ public static class ModelCheckpoint
     {
         what ??= path;
         if (!File.Exists(path))
-            throw new FileNotFoundException($"{what}: no such file.", path);
+            throw new FileNotFoundException($"no checkpoint at {path}.", path);
         var file = File.ReadAllBytes(path);
         TrainingOptions? options = null;
         var optionsPath = Checkpoint.OptionsPath(path);
@@ -65,8 +68,10 @@ public static class ModelCheckpoint
     /// </summary>
     private static LoadedModel Load(byte[] file, ModelKind kind, Device device, string what, TrainingOptions? options, CheckpointLimits limits)
     {
-        if (!Kinds.Contains(kind))
-            throw new InvalidCheckpointException($"{Name(kind)} checkpoints are not read here; accepted: {string.Join(", ", Kinds.Select(Name))}.");
+        if (options is null && !Kinds.Contains(kind))
+            throw new InvalidCheckpointException(
+                $"{what}: {Article(kind)} {Name(kind)} is read from a WebGen checkpoint with its {Checkpoint.OptionsFile} beside it; " +
+                $"a checkpoint alone is read for {string.Join(", ", Kinds.Select(Name))}.");
         GenerativeModel? model = null;
         try
         {
@@ -123,8 +128,8 @@ public static class ModelCheckpoint
 
     public static string Name(ModelKind kind) => kind.ToString().ToUpperInvariant();
 
-    /// <summary>"an SSVAE" (ess), "a VAE", "a GMVAE".</summary>
-    private static string Article(ModelKind kind) => kind == ModelKind.Ssvae ? "an" : "a";
+    /// <summary>"an SSVAE" (ess), "an FSVAE" (ef), "a VAE", "a GMVAE".</summary>
+    private static string Article(ModelKind kind) => kind is ModelKind.Ssvae or ModelKind.Fsvae ? "an" : "a";
 
     /// <summary>
     /// z_dim from the decoder's input (less the SSVAE's one-hot y) or the encoder's output; k from z_pre. Settings

@@ -1,7 +1,7 @@
 using TorchSharp;
 using WebGen.Compute.Checkpoints;
-using WebGen.Compute.Data;
 using WebGen.Compute.Images;
+using WebGen.Compute.Training;
 using WebGen.Compute.Models;
 using WebGen.Shared;
 using static TorchSharp.torch;
@@ -36,11 +36,11 @@ public sealed class StyleModel : IDisposable
 
     public int ZDim => (int)conditioned.ZDim;
 
-    /// <summary>Loads a checkpoint written by a training run; errors name what is wrong with it.</summary>
-    public static StyleModel Open(string checkpoint)
+    /// <summary>Loads a checkpoint of <paramref name="kind"/> written by a training run; errors name what is wrong with it.</summary>
+    public static StyleModel Open(string checkpoint, ModelKind kind)
     {
-        var (model, options) = Checkpoint.Load(checkpoint, CPU);
-        return new StyleModel(model, options);
+        var loaded = ModelCheckpoint.Load(checkpoint, kind, CPU);
+        return new StyleModel(loaded.Model, loaded.Options);
     }
 
     /// <summary>The ten digits written in style z, side by side, as a PNG.</summary>
@@ -75,12 +75,12 @@ public sealed class StyleModel : IDisposable
     {
         using var scope = NewDisposeScope();
         var (channels, height, width) = conditioned.ImageShape;
-        if (LoadImages(dataFolder, training: false, perDigit: 1) is not ({ } images, { } labels))
+        if (DataSet.For(Options.Model).TestImages(dataFolder, perDigit: 1) is not { } examples)
             return [];
-        return [.. Enumerable.Range(0, (int)images.shape[0]).Select(i =>
+        return [.. Enumerable.Range(0, (int)examples.Images.shape[0]).Select(i =>
         {
-            var image = images[i];
-            return new StyleExample((int)labels[i], image.data<float>().ToArray(),
+            var image = examples.Images[i];
+            return new StyleExample((int)examples.Labels[i], image.data<float>().ToArray(),
                 SampleGrid.RenderPng(image.unsqueeze(0), rows: 1, cols: 1, height, width, channels, scale: 2));
         })];
     }
@@ -93,18 +93,16 @@ public sealed class StyleModel : IDisposable
     public StyleAxes Axes(string dataFolder, int sliders = 10, int perDigit = 200)
     {
         using var scope = NewDisposeScope();
-        if (ZDim <= sliders || EncodedStyles(dataFolder, perDigit) is not { } styles)
+        if (ZDim <= sliders || DataSet.For(Options.Model).StyleImages(dataFolder, perDigit) is not { } source)
             return StyleAxes.Dimensions(ZDim, sliders);
-        var source = Options.Model == ModelKind.Fsvae ? $"{styles.shape[0]:N0} SVHN test images" : $"{styles.shape[0]:N0} MNIST training images";
-        return StyleAxes.Principal(styles, sliders, $"the styles of {source}");
+        var styles = EncodedStyles(source.Images, source.Labels);
+        return StyleAxes.Principal(styles, sliders, $"the styles of {styles.shape[0]:N0} {source.Source}");
     }
 
-    /// <summary>The means of q(z | x, y) of the images <see cref="LoadImages"/> gives, (n, z_dim) on the CPU.</summary>
-    private Tensor? EncodedStyles(string dataFolder, int perDigit)
+    /// <summary>The means of q(z | x, y) of the images, (n, z_dim) on the CPU.</summary>
+    private Tensor EncodedStyles(Tensor images, long[] labels)
     {
         using var scope = NewDisposeScope();
-        if (LoadImages(dataFolder, training: Options.Model != ModelKind.Fsvae, perDigit) is not ({ } images, { } labels))
-            return null;
         using var noGrad = no_grad();
         var styles = Enumerable.Range(0, LabelConditioned.Digits)
             .Select(d => (Digit: d, Rows: Enumerable.Range(0, labels.Length).Where(i => labels[i] == d).Select(i => (long)i).ToArray()))
@@ -116,27 +114,6 @@ public sealed class StyleModel : IDisposable
             })
             .ToList();
         return cat(styles, 0).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// Up to <paramref name="perDigit"/> images of each digit, in file order, from the model's data set: MNIST training
-    /// or test images, SVHN test images; null when that file is not in <paramref name="dataFolder"/>.
-    /// </summary>
-    private (Tensor Images, long[] Labels)? LoadImages(string dataFolder, bool training, int perDigit)
-    {
-        if (Options.Model == ModelKind.Fsvae)
-        {
-            var testFile = Path.Combine(dataFolder, "svhn", Svhn.TestFile);
-            if (!File.Exists(testFile)) return null;
-            using var test = Svhn.Load(testFile);
-            var rows = test.FirstOfEachDigit(perDigit);
-            return (test.Images(rows), [.. rows.Select(r => test.Labels[r])]);
-        }
-        var mnist = Path.Combine(dataFolder, "mnist");
-        if (!File.Exists(Path.Combine(mnist, Mnist.FileNames[training ? 0 : 2]))) return null;
-        using var split = training ? Mnist.LoadTrain(mnist, CPU) : Mnist.LoadTest(mnist, CPU);
-        var picked = Subsets.FirstOfEachDigit(split.Labels, perDigit);
-        return (split.Images.index_select(0, tensor(picked)), [.. picked.Select(r => split.Labels[r])]);
     }
 
     public void Dispose() => model.Dispose();

@@ -50,8 +50,11 @@ public static class Benchmark
     /// <summary>The nearest-rank percentile of sorted values.</summary>
     private static double Percentile(List<double> sorted, double p) => sorted[(int)Math.Ceiling(p * sorted.Count) - 1];
 
-    public static BenchmarkResult TrainingSpeed(TrainingOptions options, TrainingData data, CancellationToken cancellationToken = default)
+    /// <summary>Both loops on the model's training data from <paramref name="dataRoot"/>, on the options' device.</summary>
+    public static BenchmarkResult TrainingSpeed(TrainingOptions options, string dataRoot, CancellationToken cancellationToken = default)
     {
+        using var scope = NewDisposeScope();
+        var data = DataSet.For(options.Model).LoadTraining(options, dataRoot, Devices.Resolve(options.Device));
         var runDir = Directory.CreateTempSubdirectory("webgen-bench-").FullName;
         try
         {

@@ -32,7 +32,7 @@ public static class Reproduction
     /// <param name="adjust">Changes applied to every run's options (seed, device, iterations override).</param>
     /// <param name="progressFor">A progress sink per run being trained, e.g. a console bar.</param>
     public static IReadOnlyList<ExperimentReport> Run(
-        int runs, Func<TrainingOptions, TrainingOptions> adjust, string mnistDir, string outDir,
+        int runs, Func<TrainingOptions, TrainingOptions> adjust, string dataRoot, string outDir,
         Func<string, IProgress<TrainingProgress>?> progressFor, CancellationToken cancellationToken)
     {
         var reports = new List<ExperimentReport>();
@@ -43,7 +43,7 @@ public static class Reproduction
             {
                 var options = adjust(planned with { Run = run });
                 options = options with { Seed = options.Seed + run };
-                results.Add(TrainOrReuse(name, options, mnistDir, Path.Combine(outDir, "runs"), progressFor, cancellationToken));
+                results.Add(TrainOrReuse(name, options, dataRoot, Path.Combine(outDir, "runs"), progressFor, cancellationToken));
             }
             reports.Add(new ExperimentReport(name, results[0].Options, results, Replicates.Summarise(results)));
         }
@@ -52,7 +52,7 @@ public static class Reproduction
     }
 
     /// <summary>Trains one run and stores its result.json, or returns the stored one when it is complete.</summary>
-    public static RunResult TrainOrReuse(string name, TrainingOptions options, string mnistDir, string runsDir,
+    public static RunResult TrainOrReuse(string name, TrainingOptions options, string dataRoot, string runsDir,
         Func<string, IProgress<TrainingProgress>?> progressFor, CancellationToken cancellationToken)
     {
         var resultPath = Path.Combine(runsDir, Models.ModelFactory.RunName(options), ResultFile);
@@ -60,7 +60,7 @@ public static class Reproduction
             && JsonSerializer.Deserialize<RunResult>(File.ReadAllText(resultPath), WebGenJson.Indented) is { } stored
             && stored.Options == options)
             return stored;
-        var result = Experiment.TrainAndEvaluate(options, mnistDir, runsDir, progressFor($"{name} run {options.Run}"), cancellationToken);
+        var result = Experiment.TrainAndEvaluate(options, dataRoot, runsDir, progressFor($"{name} run {options.Run}"), cancellationToken);
         File.WriteAllText(resultPath, JsonSerializer.Serialize(result, WebGenJson.Indented));
         return result;
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using TorchSharp;
 using WebGen.Compute.Checkpoints;
+using WebGen.Compute.Images;
 using WebGen.Compute.Models;
 using WebGen.Shared;
 using static TorchSharp.torch;
@@ -107,7 +108,7 @@ public static class Trainer
         using var rng = torch.random.get_rng_state();
         try
         {
-            return Experiment.GridPng(model);
+            return ModelGrid.Png(model);
         }
         finally
         {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using WebGen.Compute;
 using WebGen.Compute.Checkpoints;
+using WebGen.Compute.Images;
 using WebGen.Compute.Training;
 using WebGen.WebApp.Data;
 
@@ -29,14 +30,14 @@ public sealed class ReviewWorker(ReviewService reviews, IOptions<WebGenOptions> 
             return;
         try
         {
-            var mnist = Path.Combine(options.Value.DataFolder, "mnist");
+            var data = options.Value.DataFolder;
             var metrics = await Task.Factory.StartNew(() =>
             {
                 var device = Devices.Resolve("auto");
                 var checkpoint = Path.Combine(reviews.Folder(id), ReviewService.CheckpointFile);
                 using var loaded = ModelCheckpoint.Load(checkpoint, review.Model, device, review.FileName);
-                var result = Experiment.Evaluate(loaded.Model, mnist, device, stoppingToken);
-                File.WriteAllBytes(reviews.GridPath(id), Experiment.GridPng(loaded.Model));
+                var result = DataSet.For(review.Model).Evaluate(loaded.Model, data, device, stoppingToken);
+                File.WriteAllBytes(reviews.GridPath(id), ModelGrid.Png(loaded.Model));
                 return result;
             }, stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             await reviews.UpdateAsync(id, r =>

@@ -111,11 +111,7 @@ public sealed class RunWorker(RunLifecycle runs, IOptions<WebGenOptions> options
             logger.LogInformation("Run {Id}: training {Model} for {Iterations} steps (from step {Step})",
                 id, trainingOptions.Model, trainingOptions.Iterations, started.Progress?.Step ?? 0);
             var result = await Task.Factory.StartNew(
-                () => trainingOptions.Model == ModelKind.Fsvae
-                    ? SvhnExperiment.TrainAndEvaluate(trainingOptions, Path.Combine(settings.DataFolder, "svhn"), folder,
-                        progress, cancel.Token, resume: true, preview)
-                    : Experiment.TrainAndEvaluate(trainingOptions, Path.Combine(settings.DataFolder, "mnist"), folder,
-                        progress, cancel.Token, resume: true, preview),
+                () => Experiment.TrainAndEvaluate(trainingOptions, settings.DataFolder, folder, progress, cancel.Token, resume: true, preview),
                 cancel.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             await FinishAsync(r =>
             {

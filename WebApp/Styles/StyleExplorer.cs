@@ -41,7 +41,7 @@ public sealed class StyleExplorer(RunCatalog runs, IOptions<WebGenOptions> optio
         var (checkpoint, _) = await runs.ArtifactsAsync(runId, cancellationToken);
         var entry = open.GetOrAdd(runId, _ => new(() =>
         {
-            var model = StyleModel.Open(checkpoint!);
+            var model = StyleModel.Open(checkpoint!, run.Options.Model);
             var data = options.Value.DataFolder;
             return new OpenStyles(model, model.Examples(data), model.Axes(data));
         }));

@@ -170,7 +170,7 @@ public sealed class FsvaeTests : IDisposable
 
     private void WriteSvhnFolder(int count)
     {
-        var svhn = Directory.CreateDirectory(Path.Combine(folder, "svhn")).FullName;
+        var svhn = Directory.CreateDirectory(DataSet.Svhn.Folder(folder)).FullName;
         var x = Enumerable.Range(0, count * 3072).Select(i => (byte)(i * 7 % 251)).ToArray();
         double[] y = [.. Enumerable.Range(0, count).Select(i => (double)(i % 10 + 1))];
         File.WriteAllBytes(Path.Combine(svhn, Svhn.TrainFile), MatWriter.Svhn(x, y, compress: true));
@@ -182,14 +182,14 @@ public sealed class FsvaeTests : IDisposable
     {
         WriteSvhnFolder(count: 10);
         var options = TrainingOptions.For(ModelKind.Fsvae) with { Iterations = 5, BatchSize = 10, Device = "cpu" };
-        var result = SvhnExperiment.TrainAndEvaluate(options, Path.Combine(folder, "svhn"), Path.Combine(folder, "runs"));
+        var result = Experiment.TrainAndEvaluate(options, folder, Path.Combine(folder, "runs"));
         using (var grid = SKBitmap.Decode(result.Grid))
             Assert.Equal((20 * 32, 10 * 32), (grid.Width, grid.Height));
         var bound = Assert.IsType<EvaluationResult>(result.Metrics.LowerBound);
         Assert.Equal(bound.Kl + bound.Rec, bound.Nelbo, 2);
         Assert.Empty(bound.Iwae);
 
-        var evaluated = SvhnExperiment.EvaluateCheckpoint(result.Checkpoint, Path.Combine(folder, "svhn"), "cpu");
+        var evaluated = Experiment.EvaluateCheckpoint(result.Checkpoint, ModelKind.Fsvae, folder, "cpu");
         Assert.Equal(bound.Nelbo, evaluated.Metrics.LowerBound!.Nelbo, 3); // seeded: the same numbers from the checkpoint
     }
 
@@ -197,7 +197,7 @@ public sealed class FsvaeTests : IDisposable
     public void Training_WithoutSvhn_NamesTheMissingFilesAndHowToImportThem()
     {
         var options = TrainingOptions.For(ModelKind.Fsvae) with { Iterations = 1, Device = "cpu" };
-        var error = Assert.Throws<FileNotFoundException>(() => SvhnExperiment.TrainAndEvaluate(options, folder, folder));
+        var error = Assert.Throws<FileNotFoundException>(() => Experiment.TrainAndEvaluate(options, folder, folder));
         Assert.Contains("neither extra_32x32.mat nor train_32x32.mat", error.Message);
         Assert.Contains("./webgen data svhn --from", error.Message);
     }

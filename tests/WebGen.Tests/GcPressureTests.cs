@@ -43,7 +43,7 @@ public sealed class GcPressureTests : IDisposable
         RandomStream.Seed(options.Seed);
         using var model = ModelFactory.Create(options);
         var reports = new List<TrainingProgress>();
-        Trainer.Train(model, Experiment.TrainingDataFor(options, TestData.Train), options, runDir,
+        Trainer.Train(model, MnistDataSet.TrainingDataFor(options, TestData.Train), options, runDir,
             new SynchronousProgress(reports.Add));
         var parameters = model.named_parameters().Select(p =>
             $"{p.name}:{Convert.ToHexString(p.parameter.detach().cpu().bytes)}");

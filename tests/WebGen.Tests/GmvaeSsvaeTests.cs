@@ -71,7 +71,7 @@ public sealed class GmvaeSsvaeTests : IDisposable
         manual_seed(options.Seed);
         using var model = ModelFactory.Create(options);
         using var subset = TestData.Test.SelectByLabel(Subsets.TestIdx);
-        Trainer.Train(model, Experiment.TrainingDataFor(options, TestData.Train), options, runs);
+        Trainer.Train(model, MnistDataSet.TrainingDataFor(options, TestData.Train), options, runs);
         var result = Evaluator.EvaluateLowerBound((Gmvae)model, subset);
         Assert.True(result.Nelbo < 200, $"GMVAE NELBO after 300 steps: {result.Nelbo:F1}");
         Assert.True(result.Iwae[1] > result.Iwae[10] && result.Iwae[10] > result.Iwae[100] && result.Iwae[100] > result.Iwae[1000],
@@ -118,7 +118,7 @@ public sealed class GmvaeSsvaeTests : IDisposable
         manual_seed(options.Seed);
         using var model = (Ssvae)ModelFactory.Create(options);
         var before = Evaluator.ClassificationAccuracy(model, TestData.Test.Images, TestData.Test.LabelTensor);
-        Trainer.Train(model, Experiment.TrainingDataFor(options, TestData.Train), options, runs);
+        Trainer.Train(model, MnistDataSet.TrainingDataFor(options, TestData.Train), options, runs);
         var after = Evaluator.ClassificationAccuracy(model, TestData.Test.Images, TestData.Test.LabelTensor);
         Assert.InRange(before, 0, 0.3);
         Assert.True(after > 0.6, $"accuracy after 300 supervised steps on 100 labels: {after:P1}");
@@ -131,9 +131,9 @@ public sealed class GmvaeSsvaeTests : IDisposable
         manual_seed(options.Seed);
         using var model = ModelFactory.Create(options);
         var losses = new List<double>();
-        Trainer.Train(model, Experiment.TrainingDataFor(options, TestData.Train), options with { Iterations = 1 }, runs,
+        Trainer.Train(model, MnistDataSet.TrainingDataFor(options, TestData.Train), options with { Iterations = 1 }, runs,
             new Progress(p => losses.Add(p.Loss)));
-        Trainer.Train(model, Experiment.TrainingDataFor(options, TestData.Train), options, runs,
+        Trainer.Train(model, MnistDataSet.TrainingDataFor(options, TestData.Train), options, runs,
             new Progress(p => losses.Add(p.Loss)));
         Assert.True(losses[^1] < 0.6 * losses[0], $"loss went from {losses[0]:F0} to {losses[^1]:F0}");
     }

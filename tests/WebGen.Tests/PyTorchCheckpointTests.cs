@@ -252,7 +252,7 @@ public sealed class PyTorchProtocolTests(ITestOutputHelper output)
         {
             var checkpoint = Path.Combine(folder, "model-20000.pt");
             File.Copy(PyTorchCheckpointTests.Fixture("vae_zip.pt"), checkpoint);
-            var result = Experiment.EvaluateCheckpoint(checkpoint, ModelKind.Vae, TestData.MnistFolder, "cpu");
+            var result = Experiment.EvaluateCheckpoint(checkpoint, ModelKind.Vae, TestData.DataRoot, "cpu");
             var ours = result.Metrics.LowerBound!;
             var pytorch = PyTorchCheckpointTests.Protocol("vae");
             void Near(double value, JsonElement expected, string what)

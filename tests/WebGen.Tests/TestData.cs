@@ -1,5 +1,6 @@
 using TorchSharp;
 using WebGen.Compute.Data;
+using WebGen.Compute.Training;
 
 namespace WebGen.Tests;
 
@@ -8,12 +9,15 @@ public static class TestData
 {
     public static string RepoRoot { get; } = FindRepoRoot();
 
+    /// <summary>The folder holding every data set: WEBGEN_DATA, else the repository's data/.</summary>
+    public static string DataRoot { get; } =
+        Environment.GetEnvironmentVariable("WEBGEN_DATA") is { Length: > 0 } custom ? custom : Path.Combine(RepoRoot, "data");
+
     public static string MnistFolder
     {
         get
         {
-            var data = Environment.GetEnvironmentVariable("WEBGEN_DATA") is { Length: > 0 } custom ? custom : Path.Combine(RepoRoot, "data");
-            var folder = Path.Combine(data, "mnist");
+            var folder = DataSet.Mnist.Folder(DataRoot);
             return File.Exists(Path.Combine(folder, Mnist.FileNames[0])) ? folder
                 : throw new InvalidOperationException($"MNIST is not in {folder}; `./webgen test` fetches it (or `./webgen setup`).");
         }

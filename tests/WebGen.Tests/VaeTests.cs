@@ -52,7 +52,7 @@ public sealed class VaeTests : IDisposable
         var before = Evaluator.EvaluateLowerBound(model, subset).Nelbo;
 
         var reports = new List<TrainingProgress>();
-        var data = Experiment.TrainingDataFor(options, TestData.Train);
+        var data = MnistDataSet.TrainingDataFor(options, TestData.Train);
         var checkpoint = Trainer.Train(model, data, options, runs, new SynchronousProgress(reports.Add));
         var after = Evaluator.EvaluateLowerBound(model, subset).Nelbo;
 
@@ -71,20 +71,17 @@ public sealed class VaeTests : IDisposable
         var path = Checkpoint.Save(model, optimizer, options, runs, step: 20000);
         Assert.EndsWith("model-20000.pt", path);
 
-        var (loaded, loadedOptions) = Checkpoint.Load(path, CPU);
-        using (loaded)
-        {
-            Assert.Equal(options, loadedOptions);
-            var z = randn(3, 4);
-            Assert.True(((Vae)loaded).ComputeSigmoidGiven(z).allclose(model.ComputeSigmoidGiven(z)));
-        }
+        using var loaded = ModelCheckpoint.Load(path, ModelKind.Vae, CPU);
+        Assert.Equal(options, loaded.Options);
+        var z = randn(3, 4);
+        Assert.True(((Vae)loaded.Model).ComputeSigmoidGiven(z).allclose(model.ComputeSigmoidGiven(z)));
     }
 
     [Fact]
     public void Resume_ContinuesFromTheNewestCheckpointWithItsWeightsAndAdamState()
     {
         var options = new TrainingOptions { Iterations = 100, CheckpointEvery = 50, Seed = 0, Device = "cpu" };
-        var data = Experiment.TrainingDataFor(options, TestData.Train);
+        var data = MnistDataSet.TrainingDataFor(options, TestData.Train);
         var folder = Path.Combine(runs, "resume");
         manual_seed(0);
         using var interrupted = new Vae();
@@ -107,8 +104,9 @@ public sealed class VaeTests : IDisposable
     [Fact]
     public void Checkpoint_MissingFileIsAClearError()
     {
-        var error = Assert.Throws<FileNotFoundException>(() => Checkpoint.Load(Path.Combine(runs, "nope.pt"), CPU));
-        Assert.Contains("no such file", error.Message);
+        var missing = Path.Combine(runs, "nope.pt");
+        var error = Assert.Throws<FileNotFoundException>(() => ModelCheckpoint.Load(missing, ModelKind.Vae, CPU));
+        Assert.Equal($"no checkpoint at {missing}.", error.Message);
     }
 
     [Fact]
