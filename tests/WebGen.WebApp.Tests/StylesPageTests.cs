@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using WebGen.Shared;
+using WebGen.WebApp.Data;
+using WebGen.WebApp.Runs;
 
 namespace WebGen.WebApp.Tests;
 
