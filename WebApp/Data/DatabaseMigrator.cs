@@ -9,8 +9,9 @@ namespace WebGen.WebApp.Data;
 
 /// <summary>
 /// Brings the database to today's schema before the app takes requests, under a lock in the database (EF Core's for
-/// SQLite, an advisory lock for PostgreSQL), so several processes may start on one database at once. A database the previous WebGen made without
-/// migrations (EnsureCreated) is adopted when it has the first migration's schema; an older one is refused with the reason.
+/// SQLite, an advisory lock for PostgreSQL), so several processes may start on one database at once. A database the
+/// previous WebGen made without migrations (EnsureCreated) is adopted when it has the first migration's schema; an
+/// older one is refused with the reason.
 /// </summary>
 public sealed class DatabaseMigrator(IDbContextFactory<WebGenDb> dbFactory, ILogger<DatabaseMigrator> logger)
 {
