@@ -34,10 +34,10 @@ public sealed class ClassModeHandler(ClassAccess access) : AuthorizationHandler<
 /// <summary>Accounts (ASP.NET Core Identity in the app's database) and the policies; the start-up is <see cref="StoreStartup"/>.</summary>
 public static class AccountsSetup
 {
-    public const string LoginPath = "/account/login";
-    public const string LogoutPath = "/account/logout";
-    public const string RegisterPath = "/account/register";
-    public const string DeniedPath = "/account/denied";
+    public const string LoginPath = AppPaths.Login;
+    public const string LogoutPath = AppPaths.Logout;
+    public const string RegisterPath = AppPaths.Register;
+    public const string DeniedPath = AppPaths.Denied;
 
     public static WebApplicationBuilder AddAccounts(this WebApplicationBuilder builder)
     {

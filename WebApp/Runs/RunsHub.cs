@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using WebGen.Shared;
 using WebGen.WebApp.Accounts;
+using WebGen.WebApp.Security;
 
 namespace WebGen.WebApp.Runs;
 
@@ -12,7 +13,7 @@ namespace WebGen.WebApp.Runs;
 [Authorize(Policy = ClassPolicies.Member)]
 public sealed class RunsHub(RunCatalog runs, ClassAccess access) : Hub<IRunsClient>, IRunsHub
 {
-    public const string Path = "/hubs/runs";
+    public const string Path = AppPaths.RunsHub;
 
     public static string Group(Guid runId) => $"run:{runId:N}";
 

@@ -1,8 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
-using WebGen.WebApp.Accounts;
-using WebGen.WebApp.Runs;
 
 namespace WebGen.WebApp.Security;
 
@@ -16,7 +14,7 @@ namespace WebGen.WebApp.Security;
 public static class RequestGuard
 {
     /// <summary>Where scripts talk to the app: answers here are JSON problems, never HTML pages.</summary>
-    public static bool IsApi(PathString path) => path.StartsWithSegments("/api") || path.StartsWithSegments(RunsHub.Path);
+    public static bool IsApi(PathString path) => path.StartsWithSegments(AppPaths.Api) || path.StartsWithSegments(AppPaths.RunsHub);
 
     /// <summary>The one API endpoint whose body is not JSON (multipart/form-data).</summary>
     public static bool IsUpload(HttpRequest request) =>
@@ -26,8 +24,8 @@ public static class RequestGuard
     {
         var request = http.Request;
         var changesState = !(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method));
-        var guarded = request.Path.StartsWithSegments(RunsHub.Path)
-            || (changesState && (request.Path.StartsWithSegments("/api") || request.Path.Equals(AccountsSetup.LogoutPath, StringComparison.OrdinalIgnoreCase)));
+        var guarded = request.Path.StartsWithSegments(AppPaths.RunsHub)
+            || (changesState && (request.Path.StartsWithSegments(AppPaths.Api) || request.Path.Equals(AppPaths.Logout, StringComparison.OrdinalIgnoreCase)));
         if (guarded && ForeignOrigin(request) is { } origin)
         {
             await Problem(http, StatusCodes.Status403Forbidden,

@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
-using WebGen.WebApp.Accounts;
-using WebGen.WebApp.Runs;
 
 namespace WebGen.WebApp.Security;
 
@@ -42,8 +40,8 @@ public static class SecuritySetup
             request.Path.StartsWithSegments("/api") ? ("api", options.ApiRequestsPerWindow)
             : IsNewHubConnection(request) ? ("hub", options.HubConnectionsPerWindow)
             : HttpMethods.IsPost(request.Method)
-              && (request.Path.Equals(AccountsSetup.LoginPath, StringComparison.OrdinalIgnoreCase)
-                  || request.Path.Equals(AccountsSetup.RegisterPath, StringComparison.OrdinalIgnoreCase))
+              && (request.Path.Equals(AppPaths.Login, StringComparison.OrdinalIgnoreCase)
+                  || request.Path.Equals(AppPaths.Register, StringComparison.OrdinalIgnoreCase))
                 ? ("account", options.AccountFormPostsPerWindow)
                 : (null, 0);
         if (kind is null)
@@ -60,7 +58,7 @@ public static class SecuritySetup
 
     /// <summary>A negotiation, or a WebSocket connection that skipped it (no connection id yet).</summary>
     private static bool IsNewHubConnection(HttpRequest request) =>
-        request.Path.StartsWithSegments(RunsHub.Path, out var rest)
+        request.Path.StartsWithSegments(AppPaths.RunsHub, out var rest)
         && (rest.Equals("/negotiate", StringComparison.OrdinalIgnoreCase) || (!rest.HasValue && !request.Query.ContainsKey("id")));
 
     private static async ValueTask Refuse(HttpContext http, RateLimitLease lease)
