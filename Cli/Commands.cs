@@ -136,7 +136,7 @@ public static class Commands
         var report = Report(line);
         line.EnsureAllUsed(positionals: 1);
         if (binarisations > 0 && model is not (ModelKind.Vae or ModelKind.Gmvae))
-            throw new UsageException($"--binarisations: accepted for vae and gmvae (judged on the binarised test subset), not {model.ToString().ToLowerInvariant()}.");
+            throw new UsageException($"--binarisations: accepted for vae and gmvae (judged on the binarised test subset), not {ModelNames.Of(model)}.");
         if (!File.Exists(checkpoint))
             throw new UsageException($"--checkpoint {checkpoint}: no such file.");
         CheckDevice(device);
@@ -204,7 +204,7 @@ public static class Commands
                              $"95th percentile {redraw.P95Ms:F2} ms over {redraw.Redraws}");
         return new JsonObject
         {
-            ["model"] = options.Model.ToString().ToLowerInvariant(),
+            ["model"] = ModelNames.Of(options.Model),
             ["device"] = result.Device,
             ["steps"] = result.Steps,
             ["batch"] = options.BatchSize,

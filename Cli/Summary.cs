@@ -57,7 +57,7 @@ public static class Summary
 
     public static JsonObject ToJson(RunResult result)
     {
-        var json = new JsonObject { ["model"] = result.Options.Model.ToString().ToLowerInvariant() };
+        var json = new JsonObject { ["model"] = ModelNames.Of(result.Options.Model) };
         if (result.Format is not (CheckpointFormat.PyTorchZip or CheckpointFormat.PyTorchLegacy)) // a PyTorch file has no run settings
             (json["seed"], json["run"], json["iterations"]) = (result.Options.Seed, result.Options.Run, result.Options.Iterations);
         if (result.Format is { } format)

@@ -142,6 +142,15 @@ public static class ModelNames
 
     public static string Of(ModelKind model) => model.ToString().ToLowerInvariant();
 
+    /// <summary>How text names a model: "VAE", "SSVAE".</summary>
+    public static string Title(ModelKind model) => model.ToString().ToUpperInvariant();
+
+    /// <summary>The article before <see cref="Title"/>: "an" for SSVAE (ess) and FSVAE (ef), "a" for the others.</summary>
+    public static string Article(ModelKind model) => model is ModelKind.Ssvae or ModelKind.Fsvae ? "an" : "a";
+
+    /// <summary>"a VAE", "a GMVAE", "an SSVAE", "an FSVAE".</summary>
+    public static string WithArticle(ModelKind model) => $"{Article(model)} {Title(model)}";
+
     /// <summary>The model of a name (exactly as <see cref="All"/> spells it); null for any other text.</summary>
     public static ModelKind? Parse(string name) =>
         Enum.GetValues<ModelKind>().Select(m => (ModelKind?)m).FirstOrDefault(m => Of(m!.Value) == name);

@@ -48,7 +48,7 @@ public static class ModelCheckpoint
             options = Checkpoint.ReadOptions(optionsPath) ?? throw new InvalidCheckpointException($"{optionsPath} is empty.");
             if (options.Model != kind)
                 throw new InvalidCheckpointException(
-                    $"{what} is {Article(options.Model)} {Name(options.Model)} checkpoint (says {Checkpoint.OptionsFile}), not {Article(kind)} {Name(kind)} one.");
+                    $"{what} is {ModelNames.WithArticle(options.Model)} checkpoint (says {Checkpoint.OptionsFile}), not {ModelNames.WithArticle(kind)} one.");
         }
         return Load(file, kind, device, what, options, limits ?? CheckpointLimits.Default);
     }
@@ -70,8 +70,8 @@ public static class ModelCheckpoint
     {
         if (options is null && !Kinds.Contains(kind))
             throw new InvalidCheckpointException(
-                $"{what}: {Article(kind)} {Name(kind)} is read from a WebGen checkpoint with its {Checkpoint.OptionsFile} beside it; " +
-                $"a checkpoint alone is read for {string.Join(", ", Kinds.Select(Name))}.");
+                $"{what}: {ModelNames.WithArticle(kind)} is read from a WebGen checkpoint with its {Checkpoint.OptionsFile} beside it; " +
+                $"a checkpoint alone is read for {string.Join(", ", Kinds.Select(ModelNames.Title))}.");
         GenerativeModel? model = null;
         try
         {
@@ -82,9 +82,9 @@ public static class ModelCheckpoint
                 var problems = Compare(model.state_dict(), shapes, Describe(options));
                 if (problems.Count > 0)
                 {
-                    var hint = Recognise(shapes.Keys) is { } other && other != kind ? $" It looks like {Article(other)} {Name(other)} checkpoint." : "";
+                    var hint = Recognise(shapes.Keys) is { } other && other != kind ? $" It looks like {ModelNames.WithArticle(other)} checkpoint." : "";
                     throw new CheckpointMismatchException(
-                        $"{what} does not fit {Article(kind)} {Describe(options)}: {string.Join("; ", problems)}.{hint}", problems);
+                        $"{what} does not fit {ModelNames.Article(kind)} {Describe(options)}: {string.Join("; ", problems)}.{hint}", problems);
                 }
             });
             // Read would have refused the file before it returned had the check not run.
@@ -93,7 +93,7 @@ public static class ModelCheckpoint
             if (parameters.Keys.FirstOrDefault(n => !stateDict.Tensors[n].is_floating_point()) is { } integral)
             {
                 var problem = $"{integral}: file has {stateDict.Tensors[integral].dtype} values, {Describe(settings)} needs floating-point ones";
-                throw new CheckpointMismatchException($"{what} does not fit {Article(kind)} {Describe(settings)}: {problem}.", [problem]);
+                throw new CheckpointMismatchException($"{what} does not fit {ModelNames.Article(kind)} {Describe(settings)}: {problem}.", [problem]);
             }
             using (no_grad())
                 foreach (var (parameterName, parameter) in parameters)
@@ -123,13 +123,9 @@ public static class ModelCheckpoint
     public static string Describe(TrainingOptions options) => options.Model switch
     {
         ModelKind.Gmvae => $"GMVAE z={options.ZDim} k={options.K}",
-        _ => $"{Name(options.Model)} z={options.ZDim}",
+        _ => $"{ModelNames.Title(options.Model)} z={options.ZDim}",
     };
 
-    public static string Name(ModelKind kind) => kind.ToString().ToUpperInvariant();
-
-    /// <summary>"an SSVAE" (ess), "an FSVAE" (ef), "a VAE", "a GMVAE".</summary>
-    private static string Article(ModelKind kind) => kind is ModelKind.Ssvae or ModelKind.Fsvae ? "an" : "a";
 
     /// <summary>
     /// z_dim from the decoder's input (less the SSVAE's one-hot y) or the encoder's output; k from z_pre. Settings
@@ -145,7 +141,7 @@ public static class ModelCheckpoint
         var k = kind == ModelKind.Gmvae ? Size("z_pre", 1) / 2 ?? Size("pi", 0) : null;
         if (z > limits.MaxZ || k > limits.MaxK)
             throw new InvalidCheckpointException(
-                $"{what}: its shapes describe {Article(kind)} {Name(kind)} with z = {z}{(k is null ? "" : $", k = {k}")}; accepted are z from 1 to {limits.MaxZ}" +
+                $"{what}: its shapes describe {ModelNames.WithArticle(kind)} with z = {z}{(k is null ? "" : $", k = {k}")}; accepted are z from 1 to {limits.MaxZ}" +
                 (kind == ModelKind.Gmvae ? $" and k from 1 to {limits.MaxK}." : "."));
         return defaults with
         {

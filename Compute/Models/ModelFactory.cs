@@ -24,7 +24,7 @@ public static class ModelFactory
     /// </summary>
     public static string RunName(TrainingOptions options)
     {
-        var model = options.Model.ToString().ToLowerInvariant();
+        var model = ModelNames.Of(options.Model);
         var settings = options.Model switch
         {
             ModelKind.Gmvae => $"z={options.ZDim}_k={options.K}",

@@ -80,7 +80,7 @@ public static class Experiment
         var target = Devices.Resolve(device);
         using var loaded = ModelCheckpoint.Load(checkpoint, model, target, what);
         if (loaded.Model is not LatentVariableModel bounded)
-            throw new ArgumentException($"only VAE and GMVAE are judged on the binarised test subset, not {ModelCheckpoint.Name(model)}.");
+            throw new ArgumentException($"only VAE and GMVAE are judged on the binarised test subset, not {ModelNames.Title(model)}.");
         using var subset = DataSet.Mnist.TestSubset(dataRoot, target);
         return Evaluator.NelboPerBinarisation(bounded, subset, seeds, cancellationToken);
     }

@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using WebGen.Compute.Checkpoints;
+using WebGen.Compute.Evaluation;
 using WebGen.Shared;
 using WebGen.WebApp.Data;
 using static TorchSharp.torch;
@@ -96,9 +97,9 @@ public sealed class ReviewService(IDbContextFactory<WebGenDb> dbFactory, IOption
         if (string.IsNullOrWhiteSpace(request.Student) || request.Student.Trim().Length > MaxStudent)
             return $"student: give the student's name (1 to {MaxStudent} characters).";
         if (!ModelCheckpoint.Kinds.Contains(request.Model))
-            return $"model {request.Model.ToString().ToLowerInvariant()}: accepted values are vae, gmvae, ssvae.";
+            return $"model {ModelNames.Of(request.Model)}: accepted values are {string.Join(", ", ModelCheckpoint.Kinds.Select(ModelNames.Of))}.";
         if (request.Model == ModelKind.Ssvae && request.SsvaeGenWeight is not (0 or 1))
-            return $"gw: say which SSVAE variant is graded: 0 (band {Compute.Evaluation.Grading.For(ModelKind.Ssvae, 0)}) or 1 (band {Compute.Evaluation.Grading.For(ModelKind.Ssvae, 1)}).";
+            return $"gw: say which SSVAE variant is graded: 0 (band {Grading.For(ModelKind.Ssvae, 0)}) or 1 (band {Grading.For(ModelKind.Ssvae, 1)}).";
         return null;
     }
 
@@ -172,7 +173,7 @@ public sealed class ReviewService(IDbContextFactory<WebGenDb> dbFactory, IOption
             string Iwae(int m) => Number(bound?.Iwae.TryGetValue(m, out var v) == true ? v : null);
             string[] cells =
             [
-                r.Student, r.Model.ToString().ToLowerInvariant(), Number(r.SsvaeGenWeight), r.FileName, r.Format,
+                r.Student, ModelNames.Of(r.Model), Number(r.SsvaeGenWeight), r.FileName, r.Format,
                 r.ZDim.ToString(CultureInfo.InvariantCulture), r.K?.ToString(CultureInfo.InvariantCulture) ?? "",
                 r.Status.ToString().ToLowerInvariant(), r.Band.Metric, Number(r.Grade?.Value), r.Band.ToString(),
                 r.Grade is { } grade ? (grade.Pass ? "pass" : "fail") : "",

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using WebGen.Compute.Checkpoints;
 using WebGen.Compute.Evaluation;
 using WebGen.Shared;
 using WebGen.WebApp.Data;
@@ -35,12 +36,9 @@ public sealed record ReviewState(
     public bool IsFinished => Status is ReviewStatus.Done or ReviewStatus.Failed;
 
     /// <summary>"VAE z=10", "GMVAE z=10 k=500", "SSVAE z=64, gw=0".</summary>
-    public string ModelDescription => Model switch
-    {
-        ModelKind.Gmvae => $"GMVAE z={ZDim} k={K}",
-        ModelKind.Ssvae => $"SSVAE z={ZDim}, gw={SsvaeGenWeight:0}",
-        _ => $"{Model.ToString().ToUpperInvariant()} z={ZDim}",
-    };
+    public string ModelDescription =>
+        ModelCheckpoint.Describe(TrainingOptions.For(Model) with { ZDim = ZDim, K = K ?? 0 })
+        + (Model == ModelKind.Ssvae ? $", gw={SsvaeGenWeight:0}" : "");
 }
 
 /// <summary>How a stored review reads as the page and the API show it; its metrics column uses <see cref="WebGenJson"/>.</summary>

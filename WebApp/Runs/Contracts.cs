@@ -31,7 +31,7 @@ public sealed record RunState(
     public int StepsDone => Status == RunStatus.Completed ? Options.Iterations : Progress?.Step ?? 0;
 
     /// <summary>How pages name a run: its model and seed, e.g. "SSVAE · seed 2".</summary>
-    public string Label => $"{Options.Model.ToString().ToUpperInvariant()} · seed {Options.Seed}";
+    public string Label => $"{ModelNames.Title(Options.Model)} · seed {Options.Seed}";
 }
 
 /// <summary>The classifier's accuracy on the 10,000 MNIST test images at a step of an SSVAE's training.</summary>

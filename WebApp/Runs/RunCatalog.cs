@@ -88,16 +88,10 @@ public sealed class RunCatalog(
         var budget = settings.Value.Worker.MemoryBudgetBytes(settings.Value.MaxConcurrentRuns);
         if (needed <= budget)
             return null;
-        var (article, name) = options.Model switch
-        {
-            ModelKind.Ssvae => ("an", "SSVAE"),
-            ModelKind.Fsvae => ("an", "FSVAE"),
-            _ => ("a", options.Model.ToString().ToUpperInvariant()),
-        };
         var (sizes, fields) = options.Model == ModelKind.Gmvae
             ? ($"batch {options.BatchSize}, z {options.ZDim} and k {options.K}", "the batch size, z or k")
             : ($"batch {options.BatchSize} and z {options.ZDim}", "the batch size or z");
-        return $"{article} {name} with {sizes} needs about {ByteSize.Describe(needed)} at its peak; " +
+        return $"{ModelNames.WithArticle(options.Model)} with {sizes} needs about {ByteSize.Describe(needed)} at its peak; " +
             $"this server's budget for a run is {ByteSize.Describe(budget)}. Lower {fields}.";
     }
 
