@@ -3,6 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using WebGen.Compute.Data;
 
+using WebGen.Shared;
+
 namespace WebGen.Cli;
 
 /// <summary>
@@ -26,7 +28,7 @@ public static class SvhnData
             var path = Path.Combine(folder, file);
             files[file] = File.Exists(path);
             report.WriteLine(File.Exists(path)
-                ? $"  {file,-16} present ({new FileInfo(path).Length / 1e6:F1} MB)"
+                ? $"  {file,-16} present ({ByteSize.Describe(new FileInfo(path).Length)})"
                 : $"  {file,-16} missing ({count} images): `{Svhn.ImportCommand(file)}` downloads it, or download it " +
                   $"yourself from {Svhn.Url} and run `./webgen data svhn --from PATH/{file}`");
         }

@@ -1,4 +1,5 @@
 using TorchSharp;
+using WebGen.Shared;
 using static TorchSharp.torch;
 
 namespace WebGen.Compute.Checkpoints;
@@ -118,11 +119,7 @@ public sealed class StateDict(CheckpointFormat format, IReadOnlyDictionary<strin
     }
 
     public static CheckpointTooLargeException TooLarge(string what, long maxBytes) =>
-        new($"{what} is larger than the limit of {Megabytes(maxBytes)}; a homework checkpoint is 3 to 5 MB.");
-
-    /// <summary>A size for messages: "64 MB", "1.5 MB".</summary>
-    public static string Megabytes(long bytes) =>
-        $"{bytes / 1_048_576.0:0.#} MB".Replace(',', '.');
+        new($"{what} is larger than the limit of {ByteSize.Describe(maxBytes)}; a homework checkpoint is 3 to 5 MB.");
 
     /// <summary>A name read from a file, as one line of a message: control characters (a newline…) become '?'.</summary>
     public static string Printable(string text) =>

@@ -1,4 +1,5 @@
 using SkiaSharp;
+using WebGen.Shared;
 
 namespace WebGen.Compute.Images;
 
@@ -21,7 +22,7 @@ public static class ImageInput
     public static float[] Read(byte[] file, int channels, int height, int width)
     {
         if (file.Length > MaxBytes)
-            throw new InvalidDataException($"the picture is {file.Length / 1024.0 / 1024.0:F1} MB; pictures up to {MaxBytes / 1024 / 1024} MB are accepted.");
+            throw new InvalidDataException($"the picture is {ByteSize.Describe(file.Length)}; pictures up to {ByteSize.Describe(MaxBytes)} are accepted.");
         const string accepted = "PNG, JPEG, GIF, BMP and WebP are accepted";
         using var data = SKData.CreateCopy(file);
         using var codec = SKCodec.Create(data) ?? throw new InvalidDataException($"the file is not a picture; {accepted}.");

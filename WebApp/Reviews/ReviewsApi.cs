@@ -62,7 +62,7 @@ public static class ReviewsApi
     {
         var limit = reviews.MaxUploadBytes;
         var tooLarge = Results.Problem(
-            $"The upload is larger than the limit of {StateDict.Megabytes(limit)} (WebGen:MaxUploadBytes); a homework checkpoint is 3 to 5 MB.",
+            $"The upload is larger than the limit of {ByteSize.Describe(limit)} (WebGen:MaxUploadBytes); a homework checkpoint is 3 to 5 MB.",
             statusCode: StatusCodes.Status413PayloadTooLarge);
         if (request.ContentLength > limit + FormOverhead)
             return tooLarge;

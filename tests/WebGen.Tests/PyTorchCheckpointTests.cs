@@ -208,7 +208,7 @@ public sealed class PyTorchCheckpointTests(ITestOutputHelper output)
     {
         using var stream = File.OpenRead(Fixture("vae_zip.pt"));
         var error = Assert.Throws<CheckpointTooLargeException>(() => ModelCheckpoint.Load(stream, ModelKind.Vae, CPU, maxBytes: 1 << 20, "model.pt"));
-        Assert.Equal("model.pt is larger than the limit of 1 MB; a homework checkpoint is 3 to 5 MB.", error.Message);
+        Assert.Equal("model.pt is larger than the limit of 1.0 MB; a homework checkpoint is 3 to 5 MB.", error.Message);
     }
 
     [Theory]

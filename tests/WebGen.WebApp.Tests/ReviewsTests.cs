@@ -113,7 +113,7 @@ public sealed class ReviewsTests(WebGenFactory factory) : IClassFixture<WebGenFa
             using var client = small.CreateClient();
             var response = await client.PostAsync("/api/reviews", Form("vae_zip.pt", "Zed", "vae"));
             Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
-            Assert.Equal("The upload is larger than the limit of 1 MB (WebGen:MaxUploadBytes); a homework checkpoint is 3 to 5 MB.",
+            Assert.Equal("The upload is larger than the limit of 1.0 MB (WebGen:MaxUploadBytes); a homework checkpoint is 3 to 5 MB.",
                 await DetailAsync(response));
         }
         finally
