@@ -148,6 +148,6 @@ public sealed class StyleTests
         var notAPicture = Assert.Throws<InvalidDataException>(() => ImageInput.Read("%PDF-1.4 not an image"u8.ToArray(), 1, 28, 28));
         Assert.Contains("PNG, JPEG, GIF, BMP and WebP are accepted", notAPicture.Message);
         var tooLarge = Assert.Throws<InvalidDataException>(() => ImageInput.Read(new byte[ImageInput.MaxBytes + 1], 1, 28, 28));
-        Assert.Contains("pictures up to 5 MB are accepted", tooLarge.Message);
+        Assert.Contains("pictures up to 5.0 MB are accepted", tooLarge.Message);
     }
 }
