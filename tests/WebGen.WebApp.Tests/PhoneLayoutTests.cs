@@ -104,10 +104,16 @@ internal static class Phone
         return await Phone.WidthNowAsync(page, path);
     }
 
+    /// <summary>
+    /// The page named with its width when it, or its app bar (fixed, so it clips what runs off rather than widening
+    /// the page), is wider than the phone; else nothing.
+    /// </summary>
     public static async Task<IEnumerable<string>> WidthNowAsync(IPage page, string name)
     {
-        var width = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth");
-        return width <= Width ? [] : [$"{name} is {width} px wide"];
+        var widths = await page.EvaluateAsync<int[]>(
+            "() => [document.documentElement.scrollWidth, document.querySelector('.mud-appbar .mud-toolbar')?.scrollWidth ?? 0]");
+        return new[] { name, $"{name}'s app bar" }.Zip(widths)
+            .Where(w => w.Second > Width).Select(w => $"{w.First} is {w.Second} px wide");
     }
 }
 
