@@ -71,6 +71,21 @@ public sealed class KeyboardTests(BrowserHost<WebGenFactory> host) : IClassFixtu
         Assert.Equal("/queue", await page.EvaluateAsync<string>("() => document.activeElement.getAttribute('href')"));
     }
 
+    [Fact]
+    public async Task OnAPhone_EscapeClosesTheMenu()
+    {
+        var page = await host.NewPageAsync(Phone.Width, Phone.Height);
+        await Phone.OpenLiveAsync(page, "/runs");
+        await TabToAsync(page, "[data-testid=menu]");
+        await page.Keyboard.PressAsync("Enter");
+        await TabToAsync(page, "a[href='/compare']");
+
+        await page.Keyboard.PressAsync("Escape");
+
+        await Assertions.Expect(page.GetByTestId("menu")).ToHaveAttributeAsync("aria-expanded", "false");
+        await Assertions.Expect(page.Locator("#nav-drawer a[href='/compare']")).ToHaveCountAsync(0);
+    }
+
     /// <summary>Presses Tab until the focused element is (inside) one matching the selector.</summary>
     private static async Task TabToAsync(IPage page, string selector, int most = 80)
     {
