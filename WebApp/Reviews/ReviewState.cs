@@ -1,4 +1,3 @@
-using System.Text.Json;
 using WebGen.Compute.Checkpoints;
 using WebGen.Compute.Evaluation;
 using WebGen.Shared;
@@ -41,17 +40,15 @@ public sealed record ReviewState(
         + (Model == ModelKind.Ssvae ? $", gw={SsvaeGenWeight:0}" : "");
 }
 
-/// <summary>How a stored review reads as the page and the API show it; its metrics column uses <see cref="WebGenJson"/>.</summary>
+/// <summary>How a stored review reads as the page and the API show it; its metrics column is read with <see cref="JsonColumn"/>.</summary>
 public static class StoredReviews
 {
     extension(ReviewEntity review)
     {
-        public static string Serialize(RunMetrics metrics) => JsonSerializer.Serialize(metrics, WebGenJson.Options);
-
         public ReviewState ToState() => new(
             review.Id, review.Student, review.Model, review.SsvaeGenWeight, review.FileName, review.FileBytes, review.Format,
             review.ZDim, review.K, review.Status,
-            review.MetricsJson is null ? null : JsonSerializer.Deserialize<RunMetrics>(review.MetricsJson, WebGenJson.Options),
+            review.MetricsJson is null ? null : JsonColumn.Read<RunMetrics>(review.MetricsJson),
             review.Error, review.Comment, review.CreatedUtc, review.FinishedUtc);
     }
 }

@@ -42,7 +42,7 @@ public sealed class ReviewWorker(ReviewService reviews, IOptions<WebGenOptions> 
             }, stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             await reviews.UpdateAsync(id, r =>
             {
-                (r.Status, r.MetricsJson, r.FinishedUtc) = (ReviewStatus.Done, ReviewEntity.Serialize(metrics), DateTime.UtcNow);
+                (r.Status, r.MetricsJson, r.FinishedUtc) = (ReviewStatus.Done, JsonColumn.Write(metrics), DateTime.UtcNow);
             }, CancellationToken.None);
             logger.LogInformation("Review {Id}: evaluated", id);
         }

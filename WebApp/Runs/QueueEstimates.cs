@@ -52,7 +52,7 @@ public sealed class QueueEstimates(
             .OrderByDescending(r => r.FinishedUtc).Take(50)
             .Select(r => new { r.OptionsJson, r.StepsPerSecond }).ToListAsync(cancellationToken);
         return recent
-            .GroupBy(r => RunEntity.Deserialize<TrainingOptions>(r.OptionsJson).Model)
+            .GroupBy(r => JsonColumn.Read<TrainingOptions>(r.OptionsJson).Model)
             .ToDictionary(g => g.Key, g => g.Take(5).Average(r => r.StepsPerSecond));
     }
 }

@@ -47,7 +47,7 @@ public sealed class RunCatalog(
         {
             Id = Guid.NewGuid(),
             Group = group,
-            OptionsJson = RunEntity.Serialize(options with { Seed = options.Seed + i, Run = options.Run + i }),
+            OptionsJson = JsonColumn.Write(options with { Seed = options.Seed + i, Run = options.Run + i }),
             Status = RunStatus.Queued,
             CreatedUtc = now.AddTicks(i), // keeps replicates in seed order
             OwnerId = by.UserId,

@@ -95,7 +95,7 @@ public sealed class RunWorker(RunLifecycle runs, IOptions<WebGenOptions> options
             {
                 r.PreviewStep = snapshot.Step;
                 if (snapshot.TestAccuracy is { } accuracy)
-                    r.TestAccuracyJson = RunEntity.Serialize(r.TestAccuracy.Where(p => p.Step < snapshot.Step).Append(new(snapshot.Step, accuracy)));
+                    r.TestAccuracyJson = JsonColumn.Write(r.TestAccuracy.Where(p => p.Step < snapshot.Step).Append(new(snapshot.Step, accuracy)));
                 return r.Status == RunStatus.Running;
             }));
         });
@@ -117,7 +117,7 @@ public sealed class RunWorker(RunLifecycle runs, IOptions<WebGenOptions> options
             {
                 (r.Status, r.FinishedUtc) = (RunStatus.Completed, DateTime.UtcNow);
                 (r.Step, r.MetricsJson, r.Checkpoint, r.Grid) =
-                    (r.Options.Iterations, RunEntity.Serialize(result.Metrics), result.Checkpoint, result.Grid);
+                    (r.Options.Iterations, JsonColumn.Write(result.Metrics), result.Checkpoint, result.Grid);
                 return true;
             });
             logger.LogInformation("Run {Id}: completed", id);

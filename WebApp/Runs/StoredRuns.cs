@@ -1,32 +1,25 @@
-using System.Text.Json;
 using WebGen.Shared;
 using WebGen.WebApp.Data;
 
 namespace WebGen.WebApp.Runs;
 
-/// <summary>How a stored run reads as the pages, the API and the hub see it; its JSON columns use <see cref="WebGenJson"/>.</summary>
+/// <summary>How a stored run reads as the pages, the API and the hub see it; its JSON columns are read with <see cref="JsonColumn"/>.</summary>
 public static class StoredRuns
 {
     extension(RunEntity run)
     {
-        /// <summary>A value as a JSON column holds it.</summary>
-        public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, WebGenJson.Options);
-
-        /// <summary>A JSON column's value.</summary>
-        public static T Deserialize<T>(string json) => JsonSerializer.Deserialize<T>(json, WebGenJson.Options)!;
-
-        public TrainingOptions Options => RunEntity.Deserialize<TrainingOptions>(run.OptionsJson);
+        public TrainingOptions Options => JsonColumn.Read<TrainingOptions>(run.OptionsJson);
 
         /// <summary>An SSVAE's test accuracy at each preview so far (empty for other models).</summary>
         public IReadOnlyList<AccuracyPoint> TestAccuracy => run.TestAccuracyJson is null
             ? []
-            : RunEntity.Deserialize<AccuracyPoint[]>(run.TestAccuracyJson);
+            : JsonColumn.Read<AccuracyPoint[]>(run.TestAccuracyJson);
 
         public RunState ToState()
         {
             var options = run.Options;
             var progress = run.Step > 0 ? new TrainingProgress(run.Step, options.Iterations, run.Loss, run.Kl, run.Rec, run.StepsPerSecond) : null;
-            var metrics = run.MetricsJson is null ? null : RunEntity.Deserialize<RunMetrics>(run.MetricsJson);
+            var metrics = run.MetricsJson is null ? null : JsonColumn.Read<RunMetrics>(run.MetricsJson);
             return new RunState(run.Id, run.Group, options, run.Status, progress, metrics, run.Error, run.CreatedUtc, run.FinishedUtc,
                 run.PreviewStep, run.TestAccuracy, run.OwnerId, run.OwnerName);
         }

@@ -155,7 +155,7 @@ public sealed class AccessibilityTests : IAsyncLifetime
             Error = "MNIST is missing: data/mnist has no train-images-idx3-ubyte.",
             CreatedUtc = DateTime.UtcNow,
             FinishedUtc = DateTime.UtcNow,
-            OptionsJson = RunEntity.Serialize(TrainingOptions.For(ModelKind.Vae)),
+            OptionsJson = JsonColumn.Write(TrainingOptions.For(ModelKind.Vae)),
         });
         await db.SaveChangesAsync();
         return id;

@@ -123,7 +123,7 @@ public sealed class LimitsTests(LimitsFactory app) : IClassFixture<LimitsFactory
         {
             Id = id,
             Group = id,
-            OptionsJson = RunEntity.Serialize(TrainingOptions.For(ModelKind.Vae)),
+            OptionsJson = JsonColumn.Write(TrainingOptions.For(ModelKind.Vae)),
             Status = RunStatus.Completed,
             CreatedUtc = DateTime.UtcNow,
             FinishedUtc = DateTime.UtcNow,

@@ -168,7 +168,7 @@ public sealed class RunsTests(WebGenFactory factory) : IClassFixture<WebGenFacto
                 Group = id,
                 Status = RunStatus.Queued,
                 CreatedUtc = DateTime.UtcNow,
-                OptionsJson = RunEntity.Serialize(TrainingOptions.For(ModelKind.Vae)),
+                OptionsJson = JsonColumn.Write(TrainingOptions.For(ModelKind.Vae)),
             }));
             await db.SaveChangesAsync();
         }
