@@ -66,6 +66,19 @@ public sealed record ClassLimits(
         return errors;
     }
 
+    /// <summary>
+    /// Every refusal of a run's options, one per field: the table's ranges, and for a student's run (when
+    /// <paramref name="limits"/> is given) the instructor's maxima on the fields the table accepts. The form and the
+    /// run catalogue both ask here, so they refuse alike.
+    /// </summary>
+    public static Dictionary<string, string> Refusals(TrainingOptions options, ClassLimits? limits)
+    {
+        var refused = Hyperparameters.Validate(options).ToDictionary();
+        foreach (var (field, error) in limits?.ValidateRun(options) ?? new Dictionary<string, string>())
+            refused.TryAdd(field, error);
+        return refused;
+    }
+
     public long DiskQuotaBytes => DiskQuotaMB * 1024L * 1024;
 }
 

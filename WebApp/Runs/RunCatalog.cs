@@ -28,13 +28,10 @@ public sealed class RunCatalog(
     public async Task<(IReadOnlyList<RunState> Runs, IReadOnlyDictionary<string, string[]> Errors)> CreateAsync(
         Viewer by, TrainingOptions options, int replicates = 1, CancellationToken cancellationToken = default)
     {
-        var errors = Hyperparameters.Validate(options).ToDictionary(e => e.Key, e => e.Value);
+        var limited = rules.IsClassMode && by.IsLimited;
+        var errors = ClassLimits.Refusals(options, limited ? rules.Current : null);
         if (Hyperparameters.RefuseReplicates("replicates", replicates) is { } replicateError)
             errors["replicates"] = replicateError;
-        var limited = rules.IsClassMode && by.IsLimited;
-        if (limited)
-            foreach (var (field, error) in rules.Current.ValidateRun(options))
-                errors.TryAdd(field, error);
         if (errors.Count > 0)
             return ([], errors.ToDictionary(e => e.Key, e => new[] { e.Value }));
         if (TooLargeForTheWorker(options) is { } tooLarge)
