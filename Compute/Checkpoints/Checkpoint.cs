@@ -7,30 +7,46 @@ using WebGen.Shared;
 namespace WebGen.Compute.Checkpoints;
 
 /// <summary>
-/// The run folder's checkpoints on disk: TorchSharp weights in <c>model-{step:05d}.pt</c> and the run's
+/// The run folder's checkpoints on disk: TorchSharp weights in <c>model-{step:05d}.pt</c>, what the next step
+/// depends on besides them in <c>training-{step:05d}.bin</c> (<see cref="TrainingState"/>), and the run's
 /// hyperparameters in <c>run.json</c> beside them, so a checkpoint can be evaluated without remembering how it was
-/// trained (<see cref="ModelCheckpoint"/> reads them back).
+/// trained (<see cref="ModelCheckpoint"/> reads them back) and a run resumed exactly.
 /// </summary>
 public static class Checkpoint
 {
     public const string OptionsFile = "run.json";
 
-    /// <summary>Adam's moments at the latest checkpoint, so an interrupted run resumes where it was.</summary>
+    /// <summary>Adam's moments as runs saved them before <see cref="TrainingState"/>; such a run resumes with them, not exactly.</summary>
     public const string OptimizerFile = "optimizer.pt";
 
     public static string FileName(int step) => $"model-{step:D5}.pt";
 
-    public static string Save(GenerativeModel model, OptimizerHelper optimizer, TrainingOptions options, string runDir, int step)
+    public static string TrainingStateFileName(int step) => $"training-{step:D5}.bin";
+
+    /// <summary>Saves the model at <paramref name="step"/>, and the run's <paramref name="state"/> there when it has one.</summary>
+    public static string Save(GenerativeModel model, TrainingOptions options, string runDir, int step, TrainingState? state = null)
     {
         Directory.CreateDirectory(runDir);
         File.WriteAllText(Path.Combine(runDir, OptionsFile), JsonSerializer.Serialize(options, WebGenJson.Indented));
         var path = Path.Combine(runDir, FileName(step));
-        // Written aside and moved in place: a crash mid-save never leaves a truncated file. The optimizer goes
-        // first, so the newest model file always has optimizer state at least as new beside it.
-        AtomicWrite(Path.Combine(runDir, OptimizerFile), optimizer.save_state_dict);
+        // Written aside and moved in place: a crash mid-save never leaves a truncated file. The training state goes
+        // first, so the newest model file always has its own beside it.
+        if (state is not null)
+            AtomicWrite(Path.Combine(runDir, TrainingStateFileName(step)), state.Write);
         AtomicWrite(path, file => model.save(file));
         RemoveSuperseded(runDir);
         return path;
+    }
+
+    /// <summary>
+    /// The training state saved with the checkpoint of <paramref name="step"/>, checked against the run's
+    /// <paramref name="shape"/>; null when that checkpoint has none (saved before training states were).
+    /// </summary>
+    /// <exception cref="InvalidCheckpointException">The file is there but is not this checkpoint's state.</exception>
+    public static TrainingState? ReadTrainingState(string runDir, int step, TrainingState.Shape shape)
+    {
+        var path = Path.Combine(runDir, TrainingStateFileName(step));
+        return File.Exists(path) ? TrainingState.Read(path, step, shape) : null;
     }
 
     /// <summary>The homework evaluates checkpoints every 10,000 steps; those are kept when newer ones are saved.</summary>
@@ -38,7 +54,8 @@ public static class Checkpoint
 
     /// <summary>
     /// Removes the run folder's checkpoints that a newer one supersedes: all but the newest and the homework's
-    /// 10,000-step ones, so saving often (checkpointEvery: 1) keeps a few files, not one per step.
+    /// 10,000-step ones, so saving often (checkpointEvery: 1) keeps a few files, not one per step. Only the newest
+    /// keeps its training state: a run resumes from there.
     /// </summary>
     public static void RemoveSuperseded(string runDir)
     {
@@ -47,8 +64,13 @@ public static class Checkpoint
             return;
         var newest = saved.Max(c => c.Step);
         foreach (var (path, step) in saved)
-            if (step != newest && step % KeptEvery != 0)
+        {
+            if (step == newest)
+                continue;
+            if (step % KeptEvery != 0)
                 File.Delete(path);
+            File.Delete(Path.Combine(runDir, TrainingStateFileName(step)));
+        }
     }
 
     /// <summary>The newest checkpoint of a run folder and its step, or null when there is none.</summary>

@@ -22,7 +22,8 @@ public static class Evaluator
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         using var stream = RandomStream.Seeded(0);
-        var x = bernoulli(testSubset);
+        using var drawing = stream.Use();
+        var x = RandomStream.Bernoulli(testSubset);
 
         var (nelbo, kl, rec) = Nelbo(model, x, cancellationToken);
         var iwae = new SortedDictionary<int, double>();
@@ -45,7 +46,8 @@ public static class Evaluator
         {
             using var scope = NewDisposeScope();
             using var stream = RandomStream.Seeded(seed);
-            nelbos[seed] = Nelbo(model, bernoulli(testSubset), cancellationToken).Item1;
+            using var drawing = stream.Use();
+            nelbos[seed] = Nelbo(model, RandomStream.Bernoulli(testSubset), cancellationToken).Item1;
         }
         return nelbos;
     }
@@ -63,6 +65,7 @@ public static class Evaluator
         model.eval();
         using var noGrad = no_grad();
         using var stream = RandomStream.Seeded(0);
+        using var drawing = stream.Use();
         var (nelbo, kl, rec) = Average(ElboRepeats, () => model.NegativeElboBound(x, y), cancellationToken);
         return new EvaluationResult(nelbo, kl, rec, new SortedDictionary<int, double>());
     }

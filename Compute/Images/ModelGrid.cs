@@ -12,7 +12,6 @@ public static class ModelGrid
     public static byte[] Png(GenerativeModel model)
     {
         var (channels, height, width) = model.ImageShape;
-        using (RandomStream.Shared())
         using (no_grad())
         using (var samples = model.SampleGrid())
             return SampleGrid.RenderPng(samples, rows: 10, cols: 20, height, width, channels);

@@ -76,7 +76,7 @@ public abstract class LatentVariableModel(string name) : GenerativeModel(name)
     public Tensor SampleSigmoid(int batch) => ComputeSigmoidGiven(SampleZ(batch));
 
     /// <summary>Binary images x ~ Bern(sigmoid(f(z))), z from the prior.</summary>
-    public Tensor SampleX(int batch) => bernoulli(SampleSigmoid(batch));
+    public Tensor SampleX(int batch) => RandomStream.Bernoulli(SampleSigmoid(batch));
 
     public override Tensor SampleGrid()
     {

@@ -60,7 +60,7 @@ public sealed class Gmvae : LatentVariableModel
     public override Tensor SampleZ(int batch)
     {
         var (m, v) = Prior();
-        var component = multinomial(pi, batch, replacement: true);
+        var component = RandomStream.Multinomial(pi, batch);
         return Utils.SampleGaussian(m[0].index_select(0, component), v[0].index_select(0, component));
     }
 }

@@ -62,7 +62,7 @@ public static class LabelConditioned
     {
         // Its own scope keeps the temporaries referenced, so none is finalized mid-call whatever scope the caller has.
         using var scope = NewDisposeScope();
-        return model.DecodeDigits(randn(styles, model.ZDim, device: device)).reshape(Digits * styles, -1).MoveToOuterDisposeScope();
+        return model.DecodeDigits(RandomStream.StandardNormal([styles, model.ZDim], ScalarType.Float32, device)).reshape(Digits * styles, -1).MoveToOuterDisposeScope();
     }
 
     /// <summary>Each of n styles with every digit, digit-major: z (n, z_dim) → z (10·n, z_dim) and one-hot y (10·n, 10).</summary>

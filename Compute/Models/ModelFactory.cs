@@ -4,19 +4,18 @@ namespace WebGen.Compute.Models;
 
 public static class ModelFactory
 {
-    /// <summary>A freshly initialised model of the given kind (PyTorch-default Linear initialisation).</summary>
-    public static GenerativeModel Create(TrainingOptions options)
+    /// <summary>
+    /// A freshly initialised model of the given kind (PyTorch-default Linear initialisation), drawn alone on the
+    /// default generator (see <see cref="RandomStream"/>).
+    /// </summary>
+    public static GenerativeModel Create(TrainingOptions options) => RandomStream.OnDefaultGenerator<GenerativeModel>(() => options.Model switch
     {
-        using var drawing = RandomStream.Shared(); // the layers' initialisation draws from the stream
-        return options.Model switch
-        {
-            ModelKind.Vae => new Vae(options.ZDim),
-            ModelKind.Gmvae => new Gmvae(options.ZDim, options.K),
-            ModelKind.Ssvae => new Ssvae(options.ZDim, options.GenWeight, options.ClassWeight),
-            ModelKind.Fsvae => new Fsvae(options.ZDim),
-            _ => throw new NotSupportedException($"{options.Model} is not available yet; available: vae, gmvae, ssvae, fsvae."),
-        };
-    }
+        ModelKind.Vae => new Vae(options.ZDim),
+        ModelKind.Gmvae => new Gmvae(options.ZDim, options.K),
+        ModelKind.Ssvae => new Ssvae(options.ZDim, options.GenWeight, options.ClassWeight),
+        ModelKind.Fsvae => new Fsvae(options.ZDim),
+        _ => throw new NotSupportedException($"{options.Model} is not available yet; available: vae, gmvae, ssvae, fsvae."),
+    });
 
     /// <summary>
     /// The reference codebase's run folder name, e.g. <c>model=vae_z=10_run=0000</c>,

@@ -45,7 +45,7 @@ public static class Utils
     private static Tensor StandardNormalLike(Tensor m)
     {
         if (GivenNoise.Value is not { } given)
-            return randn_like(m);
+            return RandomStream.StandardNormal(m.shape, m.dtype, m.device);
         if (!given.TryDequeue(out var eps) || !eps.shape.SequenceEqual(m.shape))
             throw new InvalidOperationException($"no given noise of shape ({string.Join(", ", m.shape)}) is left.");
         return eps.to(m.dtype, m.device);

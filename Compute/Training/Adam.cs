@@ -15,6 +15,29 @@ namespace WebGen.Compute.Training;
 /// </summary>
 public sealed class Adam(IEnumerable<Parameter> parameters, double lr) : TorchSharp.Modules.Adam(parameters, lr)
 {
+    private readonly Parameter[] ordered = [.. parameters];
+
+    /// <summary>Each parameter's step count and moments, in the order of the parameters given: what a checkpoint keeps.</summary>
+    public IReadOnlyList<AdamMoments> Moments() => [.. ordered.Select(p => (State)_state[p.Handle]).Select(state =>
+        new AdamMoments(state.step, state.exp_avg.cpu().data<float>().ToArray(), state.exp_avg_sq.cpu().data<float>().ToArray()))];
+
+    /// <summary>Puts back what <see cref="Moments"/> gave, one entry per parameter of the same sizes.</summary>
+    public void Restore(IReadOnlyList<AdamMoments> moments)
+    {
+        if (moments.Count != ordered.Length)
+            throw new ArgumentException($"Adam has {ordered.Length} parameters, the moments given {moments.Count}.");
+        using var noGrad = no_grad();
+        foreach (var (parameter, saved) in ordered.Zip(moments))
+        {
+            var state = (State)_state[parameter.Handle];
+            state.step = saved.Step;
+            using var expAvg = tensor(saved.ExpAvg).reshape(state.exp_avg.shape);
+            using var expAvgSq = tensor(saved.ExpAvgSq).reshape(state.exp_avg_sq.shape);
+            state.exp_avg.copy_(expAvg);
+            state.exp_avg_sq.copy_(expAvgSq);
+        }
+    }
+
     public override Tensor step(Func<Tensor>? closure = null) => _step<ParamGroup>(group =>
     {
         var options = (Options)group.Options;
@@ -40,3 +63,6 @@ public sealed class Adam(IEnumerable<Parameter> parameters, double lr) : TorchSh
         }
     }, closure);
 }
+
+/// <summary>One parameter's Adam state: its step count and first and second moments, flattened.</summary>
+public sealed record AdamMoments(long Step, float[] ExpAvg, float[] ExpAvgSq);

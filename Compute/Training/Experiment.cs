@@ -33,12 +33,13 @@ public static class Experiment
         var dataSet = DataSet.For(options.Model);
         var device = Devices.Resolve(options.Device);
         var runDir = Path.Combine(outDir, ModelFactory.RunName(options));
-        RandomStream.Seed(options.Seed);
 
         using var scope = NewDisposeScope();
-        using var model = ModelFactory.Create(options);
+        var (model, stream) = RandomStream.Initialise(options.Seed, () => ModelFactory.Create(options));
+        using var disposeModel = model;
+        using var disposeStream = stream;
         model.to(device);
-        var stepsBefore = resume ? Checkpoint.Latest(runDir)?.Step ?? 0 : 0;
+        var stepsBefore = resume ? ResumeStep(options, outDir) : 0;
         string checkpoint;
         double seconds;
         using (NewDisposeScope()) // the training data (SVHN's extra is 1.6 GB) is freed before the evaluation
@@ -47,12 +48,21 @@ public static class Experiment
             if (preview is not null && dataSet.TestAccuracy(model, dataRoot, device) is { } testAccuracy)
                 preview = preview with { TestAccuracy = testAccuracy };
             var clock = Stopwatch.StartNew();
-            checkpoint = Trainer.Train(model, data, options, runDir, progress, cancellationToken, resume, preview);
+            checkpoint = Trainer.Train(model, data, options, runDir, progress, cancellationToken, resume, preview, stream);
             seconds = clock.Elapsed.TotalSeconds;
         }
         var metrics = dataSet.Evaluate(model, dataRoot, device, cancellationToken);
-        return new RunResult(options, metrics, seconds, MsPerStep(seconds, options, stepsBefore), checkpoint, ModelGrid.Write(model, runDir));
+        using (stream.Use())
+            return new RunResult(options, metrics, seconds, MsPerStep(seconds, options, stepsBefore), checkpoint, ModelGrid.Write(model, runDir));
     }
+
+    /// <summary>
+    /// The step a resumed run of <paramref name="options"/> in <paramref name="outDir"/> continues from: its newest
+    /// checkpoint's, or 0 when it has none. Steps after it are trained again, exactly as before, so a record of them
+    /// (a progress history) is cut back to this step before the run resumes.
+    /// </summary>
+    public static int ResumeStep(TrainingOptions options, string outDir) =>
+        Checkpoint.Latest(Path.Combine(outDir, ModelFactory.RunName(options)))?.Step ?? 0;
 
     /// <summary>
     /// The protocol evaluation of a saved checkpoint (<c>run_vae.py --train 0</c>), and its grid beside it. The file
@@ -66,6 +76,9 @@ public static class Experiment
         using var loaded = ModelCheckpoint.Load(checkpoint, model, target, what);
         var runDir = Path.GetDirectoryName(Path.GetFullPath(checkpoint))!;
         var metrics = DataSet.For(model).Evaluate(loaded.Model, dataRoot, target, cancellationToken);
+        // The grid of a checkpoint is drawn from a stream of its own, the same each time it is evaluated.
+        using var stream = RandomStream.Seeded(0);
+        using var drawing = stream.Use();
         return new RunResult(loaded.Options, metrics, 0, 0, Path.GetFullPath(checkpoint), ModelGrid.Write(loaded.Model, runDir), loaded.Format);
     }
 

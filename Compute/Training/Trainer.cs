@@ -35,43 +35,55 @@ public static class Trainer
     public const int ReportEvery = 50;
 
     /// <param name="resume">Continue from the newest checkpoint in <paramref name="runDir"/>, if there is one.</param>
+    /// <param name="stream">
+    /// The run's random stream (<see cref="RandomStream.Initialise"/>); without one, the run continues from the
+    /// default generator's state, as a caller that seeded it and built the model expects.
+    /// </param>
     /// <returns>The path of the final checkpoint.</returns>
     public static string Train(
         GenerativeModel model, TrainingData data, TrainingOptions options, string runDir,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default,
-        bool resume = false, SamplePreview? preview = null)
+        bool resume = false, SamplePreview? preview = null, RandomStream? stream = null)
     {
         var device = data.Images.device;
         var count = data.Images.shape[0];
+        using var ownStream = stream is null ? RandomStream.ContinuingDefault() : null;
+        var draws = stream ?? ownStream!;
         using var optimizer = new Adam(model.parameters(), options.LearningRate);
         var checkpoint = "";
         var done = 0;
+        Tensor? permutation = null;
+        var position = 0L;
         if (resume && Checkpoint.Latest(runDir) is { } latest)
         {
             model.load(latest.Path);
-            var optimizerState = Path.Combine(runDir, Checkpoint.OptimizerFile);
-            if (File.Exists(optimizerState))
-                optimizer.load_state_dict(optimizerState);
             (checkpoint, done) = (latest.Path, latest.Step);
+            var shape = new TrainingState.Shape(count, options.BatchSize, [.. model.parameters().Select(p => p.numel())]);
+            if (Checkpoint.ReadTrainingState(runDir, latest.Step, shape) is { } state)
+            {
+                draws.Restore(state.Generator);
+                optimizer.Restore(state.Moments);
+                permutation = tensor(state.Permutation, device: device);
+                position = state.Position;
+            }
+            else if (File.Exists(Path.Combine(runDir, Checkpoint.OptimizerFile)))
+                optimizer.load_state_dict(Path.Combine(runDir, Checkpoint.OptimizerFile));
         }
-        Tensor permutation;
-        using (RandomStream.Shared())
-            permutation = randperm(count, device: device);
+        permutation ??= draws.Permutation(count, device);
         var clock = Stopwatch.StartNew();
-        var position = 0L;
         model.train();
 
         for (var step = done + 1; step <= options.Iterations; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             using (var scope = NewDisposeScope())
-            using (RandomStream.Shared()) // the step's shuffling, binarisation and z samples
+            using (draws.Use()) // the step's shuffling, binarisation and z samples
             {
                 if (position >= count)
                 {
                     // A new epoch, reshuffled; like PyTorch's DataLoader, a short last batch is still used.
                     permutation.Dispose();
-                    permutation = randperm(count, device: device).MoveToOuterDisposeScope();
+                    permutation = draws.Permutation(count, device).MoveToOuterDisposeScope();
                     position = 0;
                 }
                 var rows = permutation.narrow(0, position, Math.Min(options.BatchSize, count - position));
@@ -90,30 +102,27 @@ public static class Trainer
                 }
             }
             if (preview is not null && step % preview.Every == 0)
-                preview.Report(new PreviewSnapshot(step, DrawPreview(model), preview.TestAccuracy?.Invoke()));
+                preview.Report(new PreviewSnapshot(step, DrawPreview(model, step), preview.TestAccuracy?.Invoke()));
             if (step % options.CheckpointEvery == 0 || step == options.Iterations)
-                checkpoint = Checkpoint.Save(model, optimizer, options, runDir, step);
+            {
+                using var rows = permutation.cpu();
+                var state = new TrainingState(step, draws.State(), rows.data<long>().ToArray(), position, optimizer.Moments());
+                checkpoint = Checkpoint.Save(model, options, runDir, step, state);
+            }
         }
         permutation.Dispose();
         return checkpoint;
     }
 
     /// <summary>
-    /// A 10×20 grid from the model as it is now. The random state is put back afterwards, so watching a run never
-    /// changes what it learns.
+    /// A 10×20 grid from the model as it is now, drawn from a stream of its own seeded with the step: watching a
+    /// run never changes what it learns, and the preview of a step is the same each time it is drawn.
     /// </summary>
-    public static byte[] DrawPreview(GenerativeModel model)
+    public static byte[] DrawPreview(GenerativeModel model, int step)
     {
-        using var drawing = RandomStream.Shared();
-        using var rng = torch.random.get_rng_state();
-        try
-        {
-            return ModelGrid.Png(model);
-        }
-        finally
-        {
-            torch.random.set_rng_state(rng);
-        }
+        using var stream = RandomStream.Seeded(step);
+        using var drawing = stream.Use();
+        return ModelGrid.Png(model);
     }
 
     internal static Batch NextBatch(GenerativeModel model, TrainingData data, Tensor rows)
@@ -125,8 +134,8 @@ public static class Trainer
         var labelledX = data.LabelledImages;
         if (model.BinarisesInputs)
         {
-            x = bernoulli(x);
-            labelledX = labelledX is null ? null : bernoulli(labelledX);
+            x = RandomStream.Bernoulli(x);
+            labelledX = labelledX is null ? null : RandomStream.Bernoulli(labelledX);
         }
         return new Batch(x, y, labelledX, data.LabelledLabels);
     }

@@ -40,7 +40,7 @@ public sealed class GcPressureTests : IDisposable
 
     private static TrainedRun TrainRecording(TrainingOptions options, string runDir)
     {
-        RandomStream.Seed(options.Seed);
+        manual_seed(options.Seed);
         using var model = ModelFactory.Create(options);
         var reports = new List<TrainingProgress>();
         Trainer.Train(model, MnistDataSet.TrainingDataFor(options, TestData.Train), options, runDir,

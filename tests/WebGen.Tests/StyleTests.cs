@@ -93,8 +93,7 @@ public sealed class StyleTests
         {
             manual_seed(4);
             using var ssvae = new Ssvae();
-            using var optimizer = optim.Adam(ssvae.parameters());
-            using var model = StyleModel.Open(Checkpoint.Save(ssvae, optimizer, TrainingOptions.For(ModelKind.Ssvae), folder, step: 1), ModelKind.Ssvae);
+            using var model = StyleModel.Open(Checkpoint.Save(ssvae, TrainingOptions.For(ModelKind.Ssvae), folder, step: 1), ModelKind.Ssvae);
 
             var axes = model.Axes(Path.GetDirectoryName(TestData.MnistFolder)!, sliders: 10, perDigit: 20);
 
