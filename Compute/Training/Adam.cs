@@ -58,7 +58,9 @@ public sealed class Adam(IEnumerable<Parameter> parameters, double lr) : TorchSh
             state.exp_avg_sq.mul_(beta2Scalar).addcmul_(grad, grad.conj(), squareWeight);
             using var sqrtBiasCorrection2 = Math.Sqrt(biasCorrection2).ToScalar();
             using var stepSize = (-(lr / biasCorrection1)).ToScalar();
-            var denom = (state.exp_avg_sq.sqrt() / sqrtBiasCorrection2).add_(epsScalar, Models.OwnedScalars.One);
+            // In place after the one sqrt: the same operations in the same order, one temporary instead of two.
+            using var denom = state.exp_avg_sq.sqrt();
+            denom.div_(sqrtBiasCorrection2).add_(epsScalar, Models.OwnedScalars.One);
             param.addcdiv_(state.exp_avg, denom, stepSize);
         }
     }, closure);

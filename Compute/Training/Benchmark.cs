@@ -13,6 +13,19 @@ public sealed record BenchmarkResult(ModelKind Model, int Steps, string Device, 
     public double Overhead => TrainerMsPerStep / BareMsPerStep;
 }
 
+/// <summary>
+/// Where one training step's time goes, each phase's median in ms over the timed steps: the batch (rows picked,
+/// converted and binarised), forward and loss, backward, the Adam update, and the progress read-back (three values
+/// copied to the host, which the trainer does every <see cref="Trainer.ReportEvery"/> steps).
+/// </summary>
+public sealed record StepProfile(
+    ModelKind Model, int Steps, string Device, int Threads,
+    double BatchMs, double ForwardMs, double BackwardMs, double OptimizerMs, double ReadBackMs)
+{
+    /// <summary>A step's time: the phases, with the read-back counted at its share.</summary>
+    public double StepMs => BatchMs + ForwardMs + BackwardMs + OptimizerMs + (ReadBackMs / Trainer.ReportEvery);
+}
+
 /// <summary>The style explorer's redraw time: median and 95th percentile over <paramref name="Redraws"/> redraws.</summary>
 public sealed record RedrawTiming(int Redraws, string Device, double MedianMs, double P95Ms);
 
@@ -55,16 +68,84 @@ public static class Benchmark
     {
         using var scope = NewDisposeScope();
         var data = DataSet.For(options.Model).LoadTraining(options, dataRoot, Devices.Resolve(options.Device));
+        var trainerMs = TrainerMsPerStep(options, data, cancellationToken);
+        var bareMs = Time(options, () => BareLoop(options, data, cancellationToken));
+        return new BenchmarkResult(options.Model, options.Iterations, data.Images.device.ToString(), trainerMs, bareMs);
+    }
+
+    /// <summary>
+    /// The trainer's step cut into its phases (<see cref="StepProfile"/>), each timed on its own; a CUDA device is
+    /// synchronised at each cut so the time of its work lands in its phase. The first tenth of the steps warm up.
+    /// </summary>
+    public static StepProfile Profile(TrainingOptions options, string dataRoot, CancellationToken cancellationToken = default)
+    {
+        using var scope = NewDisposeScope();
+        var data = DataSet.For(options.Model).LoadTraining(options, dataRoot, Devices.Resolve(options.Device));
+        var device = data.Images.device;
+        var count = data.Images.shape[0];
+        using var model = NewModel(options, device);
+        using var stream = RandomStream.ContinuingDefault();
+        using var optimizer = new Adam(model.parameters(), options.LearningRate);
+        using var permutation = stream.Permutation(count, device);
+        var phases = Enumerable.Range(0, 5).Select(_ => new List<double>()).ToArray();
+        var warmUp = options.Iterations / 10;
+        var clock = new Stopwatch();
+        model.train();
+        for (var step = 0; step < options.Iterations; step++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var stepScope = NewDisposeScope();
+            using var drawing = stream.Use();
+            var times = new double[5];
+            clock.Restart();
+            var position = step * options.BatchSize % count;
+            var batch = Trainer.NextBatch(model, data, permutation.narrow(0, position, Math.Min(options.BatchSize, count - position)));
+            times[0] = Lap(clock, device);
+            optimizer.zero_grad();
+            var terms = model.Loss(batch);
+            times[1] = Lap(clock, device);
+            terms.Loss.backward();
+            times[2] = Lap(clock, device);
+            optimizer.step();
+            times[3] = Lap(clock, device);
+            _ = (terms.Loss.item<float>(), terms.Kl.item<float>(), terms.Rec.item<float>());
+            times[4] = Lap(clock, device);
+            if (step >= warmUp)
+                for (var phase = 0; phase < times.Length; phase++)
+                    phases[phase].Add(times[phase]);
+        }
+        var medians = phases.Select(Median).ToArray();
+        return new StepProfile(options.Model, options.Iterations - warmUp, device.ToString(), Devices.IntraOpThreads,
+            medians[0], medians[1], medians[2], medians[3], medians[4]);
+    }
+
+    /// <summary>Milliseconds since the last lap, once the device has finished the work queued in it.</summary>
+    private static double Lap(Stopwatch clock, Device device)
+    {
+        if (device.type == DeviceType.CUDA)
+            cuda.synchronize(device);
+        var ms = clock.Elapsed.TotalMilliseconds;
+        clock.Restart();
+        return ms;
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[(values.Count / 2) - 1] + values[values.Count / 2]) / 2;
+    }
+
+    /// <summary>The real trainer's ms/step over <paramref name="data"/> (no checkpoints, a temporary run folder), from a fresh model.</summary>
+    public static double TrainerMsPerStep(TrainingOptions options, TrainingData data, CancellationToken cancellationToken = default)
+    {
         var runDir = Directory.CreateTempSubdirectory("webgen-bench-").FullName;
         try
         {
-            var trainerMs = Time(options, () =>
+            return Time(options, () =>
             {
                 using var model = NewModel(options, data.Images.device);
                 Trainer.Train(model, data, options with { CheckpointEvery = int.MaxValue }, runDir, cancellationToken: cancellationToken);
             });
-            var bareMs = Time(options, () => BareLoop(options, data, cancellationToken));
-            return new BenchmarkResult(options.Model, options.Iterations, data.Images.device.ToString(), trainerMs, bareMs);
         }
         finally
         {

@@ -2,9 +2,10 @@
 
 Cross-checks WebGen's trainer: with the same seed both draw the same initial weights, shuffles, binarisations and z
 samples, so the losses they print agree step for step (see the README's Results). Needs Debian's python3-torch:
-  /usr/bin/python3 tools/crosscheck/reference_training.py data/mnist SEED ITERATIONS OUT.pt [vae|gmvae]
+  /usr/bin/python3 tools/crosscheck/reference_training.py data/mnist SEED ITERATIONS OUT.pt [vae|gmvae] [THREADS]
   ./webgen train vae --iterations ITERATIONS --seed SEED      # the same losses at the same steps
-OUT.pt is a state dict that `./webgen eval vae --checkpoint OUT.pt` evaluates.
+OUT.pt is a state dict that `./webgen eval vae --checkpoint OUT.pt` evaluates. THREADS: intra-op threads (default: one
+per core). The last line gives the ms/step of all the steps, which `./webgen bench peer` reads.
 """
 import os, sys, time, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 
@@ -68,8 +69,8 @@ class GMVAE(nn.Module):
         kl = log_normal(z, m, v) - log_mean_exp(log_normal(z.unsqueeze(1), pm, pv), 1)
         return (kl + rec).mean(), kl.mean(), rec.mean()
 
-def main(data, seed, iterations, out, kind='vae'):
-    torch.set_num_threads(os.cpu_count() or 1)
+def main(data, seed, iterations, out, kind='vae', threads=None):
+    torch.set_num_threads(int(threads) if threads else os.cpu_count() or 1)
     torch.manual_seed(seed)
     images = torch.from_numpy(read_idx(f'{data}/train-images-idx3-ubyte', 16).reshape(-1, 784).astype(np.float32) / 255)
     model = VAE() if kind == 'vae' else GMVAE()
@@ -83,7 +84,7 @@ def main(data, seed, iterations, out, kind='vae'):
             loss, kl, rec = model.negative_elbo_bound(x)
             loss.backward()
             optimizer.step()
-            if i % 2000 == 0 or i == 50:
+            if i % 2000 == 0 or i == 50 or i == iterations:
                 print(f'{i} loss {loss.item():.2f} kl {kl.item():.2f} rec {rec.item():.2f} {1000 * (time.time() - start) / i:.2f} ms/step', flush=True)
             if i == iterations:
                 break
