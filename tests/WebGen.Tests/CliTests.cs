@@ -208,4 +208,38 @@ public class CliTests
             Directory.Delete(data, recursive: true);
         }
     }
+
+    [Theory]
+    [InlineData("bench vae --threads 0")]
+    [InlineData("bench vae --threads 100000")]
+    [InlineData("bench vae --threads two")]
+    [InlineData("bench peer --threads -1")]
+    public void Bench_ThreadsOutsideTheMachinesProcessors_ExitsWith2NamingTheRange(string command)
+    {
+        var (exitCode, _, stderr) = Run(command.Split(' '));
+        Assert.Equal(2, exitCode);
+        Assert.Equal($"webgen bench: --threads {command.Split(' ')[^1]}: accepted values are 1 to {Environment.ProcessorCount}.", stderr.Trim());
+    }
+
+    [Fact]
+    public void BenchPeer_WithoutItsPython_ExitsWith2SayingWhatInstallsIt()
+    {
+        var (exitCode, _, stderr) = Run("bench", "peer", "--python", "/nonexistent/python3", "--reference",
+            Path.Combine(TestData.RepoRoot, "tools", "crosscheck", "reference_training.py"));
+        Assert.Equal(2, exitCode);
+        Assert.Equal("webgen bench: no Python at /nonexistent/python3; ./webgen bench peer installs Debian's python3-torch.", stderr.Trim());
+    }
+
+    [Fact]
+    public void BenchProfile_PrintsEachPhaseOfAStep_AndTheirSumAsTheStep()
+    {
+        var (exitCode, stdout, _) = Run("bench", "vae", "--profile", "--iterations", "20", "--threads", "1", "--device", "cpu",
+            "--data", TestData.DataRoot, "--json");
+        Assert.Equal(0, exitCode);
+        var profile = System.Text.Json.Nodes.JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!;
+        var phases = new[] { "batch_ms", "forward_ms", "backward_ms", "optimizer_ms" }.Select(k => (double)profile[k]!).ToArray();
+        Assert.All(phases, ms => Assert.True(ms > 0));
+        Assert.Equal(phases.Sum() + ((double)profile["read_back_ms"]! / 50), (double)profile["step_ms"]!, precision: 6);
+        Assert.Equal((1, 18), ((int)profile["threads"]!, (int)profile["steps"]!));
+    }
 }
