@@ -131,4 +131,8 @@ public sealed record SubmissionState(
     IReadOnlyList<RegradeState> Regrades);
 
 /// <summary>Two submissions of one part whose weights are the same (<see cref="Identical"/>) or nearly so.</summary>
-public sealed record DuplicatePair(string Part, Guid First, string FirstStudent, Guid Second, string SecondStudent, double Similarity, bool Identical);
+/// <param name="TrainedHereAlike">
+/// Both are runs trained here whose signed records give the same options, seed included: WebGen's training is
+/// deterministic, so two students who chose the same settings get the same weights without copying.
+/// </param>
+public sealed record DuplicatePair(string Part, Guid First, string FirstStudent, Guid Second, string SecondStudent, double Similarity, bool Identical, bool TrainedHereAlike);

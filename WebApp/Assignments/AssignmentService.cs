@@ -238,7 +238,7 @@ public sealed class AssignmentService(
         {
             var submitted = await db.Submissions.AsNoTracking()
                 .Where(s => s.RunId != null && s.WeightsHash == hash && s.StudentId != student.UserId)
-                .Select(s => s.StudentName).FirstOrDefaultAsync(cancellationToken);
+                .OrderBy(s => s.SubmittedUtc).Select(s => s.StudentName).FirstOrDefaultAsync(cancellationToken);
             if (submitted is not null)
                 return submitted;
         }
@@ -483,7 +483,8 @@ public sealed class AssignmentService(
         var pairs = new List<DuplicatePair>();
         foreach (var part in assignment.Parts)
         {
-            var latest = submissions.Where(s => s.PartId == part.Id).GroupBy(s => s.StudentId).Select(g => g.MaxBy(s => s.SubmittedUtc)!).ToList();
+            var latest = submissions.Where(s => s.PartId == part.Id).GroupBy(s => s.StudentId).Select(g => g.MaxBy(s => s.SubmittedUtc)!)
+                .OrderBy(s => s.SubmittedUtc).ToList(); // each pair names the earlier submission first
             var sketches = latest.Select(s => (Submission: s, Sketch: WeightsFingerprint.ReadSketch(Path.Combine(reviews.Folder(s.ReviewId), SketchFile))))
                 .Where(s => s.Sketch is not null).ToList();
             foreach (var group in sketches.GroupBy(s => (s.Sketch!.Value.Count, s.Sketch.Value.Sketch.Length)))
@@ -496,11 +497,20 @@ public sealed class AssignmentService(
                         var (a, b) = (members[i].Submission, members[j].Submission);
                         var identical = a.WeightsHash == b.WeightsHash;
                         if (identical || similarity[i, j] >= options.Value.SimilarityThreshold)
-                            pairs.Add(new DuplicatePair(part.Name, a.Id, a.StudentName, b.Id, b.StudentName, identical ? 1 : similarity[i, j], identical));
+                            pairs.Add(new DuplicatePair(part.Name, a.Id, a.StudentName, b.Id, b.StudentName, identical ? 1 : similarity[i, j], identical, TrainedAlike(a, b)));
                     }
             }
         }
         return [.. pairs.OrderByDescending(p => p.Similarity)];
+    }
+
+    /// <summary>Whether both submissions are runs here, their records verified, trained with the same options.</summary>
+    private bool TrainedAlike(SubmissionEntity a, SubmissionEntity b)
+    {
+        if (a.ProvenanceJson is null || b.ProvenanceJson is null
+            || !Verifies(a.ProvenanceJson, a.ProvenanceSignature ?? "") || !Verifies(b.ProvenanceJson, b.ProvenanceSignature ?? ""))
+            return false;
+        return JsonColumn.Read<Provenance>(a.ProvenanceJson).Options == JsonColumn.Read<Provenance>(b.ProvenanceJson).Options;
     }
 }
 
