@@ -31,6 +31,7 @@ public sealed class AssignmentService(
     public const string SketchFile = "weights.sketch";
     public const int MaxMessage = 4000;
     public const int MaxReason = 1000;
+    public const string InstructorOnly = "Only the instructor may do this; students submit, read their own submissions and ask for regrades.";
 
     private readonly IDataProtector signer = protection.CreateProtector("WebGen.Assignments.Provenance");
 
@@ -341,6 +342,8 @@ public sealed class AssignmentService(
     /// <summary>The instructor's comment, stored on the submission's review (one comment, wherever it is read).</summary>
     public async Task<(SubmissionState? Submission, string? Error)> CommentAsync(Viewer instructor, Guid id, string comment, CancellationToken cancellationToken = default)
     {
+        if (!instructor.IsInstructor)
+            return (null, InstructorOnly);
         if (await GetSubmissionAsync(instructor, id, cancellationToken) is null)
             return (null, null);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -355,6 +358,8 @@ public sealed class AssignmentService(
     /// <summary>The instructor sets a grade in points (0 to the part's points), with the reason; the change is kept.</summary>
     public async Task<(SubmissionState? Submission, string? Error)> SetPointsAsync(Viewer instructor, Guid id, double points, string reason, CancellationToken cancellationToken = default)
     {
+        if (!instructor.IsInstructor)
+            return (null, InstructorOnly);
         var current = await GetSubmissionAsync(instructor, id, cancellationToken);
         if (current is null)
             return (null, null);
@@ -406,6 +411,8 @@ public sealed class AssignmentService(
     public async Task<(SubmissionState? Submission, string? Error)> AnswerRegradeAsync(
         Viewer instructor, Guid submissionId, Guid regradeId, string answer, double? points, CancellationToken cancellationToken = default)
     {
+        if (!instructor.IsInstructor)
+            return (null, InstructorOnly);
         var current = await GetSubmissionAsync(instructor, submissionId, cancellationToken);
         if (current?.Regrades.FirstOrDefault(r => r.Id == regradeId) is not { } regrade)
             return (null, null);

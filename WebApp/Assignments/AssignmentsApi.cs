@@ -121,7 +121,7 @@ public static class AssignmentsApi
         "Send multipart/form-data with part (the part's id) and file (the checkpoint), or a JSON object such as {\"part\": \"<part id>\", \"run\": \"<one of your completed runs' ids>\"}.";
 
     private static readonly IResult InstructorOnly =
-        Results.Problem("Only the instructor may do this; students submit, read their own submissions and ask for regrades.", statusCode: 403);
+        Results.Problem(AssignmentService.InstructorOnly, statusCode: 403);
 
     private static IResult NoAssignment(Guid id) => Results.Problem($"There is no assignment {id}.", statusCode: 404);
 

@@ -10,7 +10,7 @@ namespace WebGen.WebApp.Tests;
 /// <summary>Copied weights are found across an assignment's submissions; independently trained runs are not.</summary>
 public sealed class DuplicateSubmissionTests(ClassModeFactory app) : IClassFixture<ClassModeFactory>
 {
-    private static object Vae(int seed) => new { model = "vae", iterations = 100, seed, device = "cpu" };
+    private static object Vae(int seed) => new { model = "vae", iterations = 20, seed, device = "cpu" };
 
     [Fact]
     public async Task SameWeightsInAnyFormat_AreAnIdenticalPair_AFileOfAnotherStudentsRunIsFlagged_IndependentRunsAreNot()
@@ -58,7 +58,7 @@ public sealed class SimilarityThresholdTests(ClassModeFactory app, ITestOutputHe
 {
     private static readonly double Threshold = new AssignmentOptions().SimilarityThreshold;
 
-    private static object Vae(int seed) => new { model = "vae", iterations = 100, seed, device = "cpu" };
+    private static object Vae(int seed) => new { model = "vae", iterations = 20, seed, device = "cpu" };
 
     [Fact]
     public async Task NearIdenticalWeights_ReachTheThreshold_IndependentRunsStayFarBelowIt()
