@@ -218,6 +218,29 @@ public sealed class AssignmentsTests(ClassModeFactory app) : IClassFixture<Class
     }
 
     [Fact]
+    public async Task ThePages_NeedASignInAndShowAStudentNoOtherStudentsSubmission()
+    {
+        using var instructor = await app.AsInstructorAsync();
+        using var alice = await NewStudentAsync();
+        using var bob = await NewStudentAsync();
+        var hw = await instructor.CreateAsync(app, Homework(DateTime.UtcNow.AddDays(1)));
+        var submitted = await (await alice.UploadAsync(hw, hw.Parts[0], "ssvae_legacy.pt")).SubmittedAsync(app);
+
+        var (anonymous, _) = app.ClientWithCookies(followRedirects: false);
+        using var _anonymous = anonymous;
+        foreach (var page in new[] { "/assignments", $"/assignments/{hw.Id}", $"/submissions/{submitted.Id}" })
+            Assert.StartsWith("/account/login?ReturnUrl=", (await anonymous.GetAsync(page)).Headers.Location!.PathAndQuery);
+
+        Assert.Contains("data-testid=\"unknown-submission\"", await bob.Client.GetStringAsync($"/submissions/{submitted.Id}"));
+        var own = await alice.Client.GetStringAsync($"/submissions/{submitted.Id}");
+        Assert.Contains("data-testid=\"not-released\"", own);
+        Assert.DoesNotContain("data-testid=\"provenance\"", own);
+        Assert.DoesNotContain("data-testid=\"set-points\"", own);
+        Assert.DoesNotContain("data-testid=\"submission-row\"", await bob.Client.GetStringAsync($"/assignments/{hw.Id}"));
+        Assert.Contains("data-testid=\"set-points\"", await instructor.Client.GetStringAsync($"/submissions/{submitted.Id}"));
+    }
+
+    [Fact]
     public async Task HostileInput_IsRefusedWithWhatIsWrongAndWhatIsAccepted()
     {
         using var instructor = await app.AsInstructorAsync();
