@@ -2,6 +2,7 @@ using Microsoft.Extensions.FileProviders;
 using MudBlazor.Services;
 using WebGen.WebApp;
 using WebGen.WebApp.Accounts;
+using WebGen.WebApp.Assignments;
 using WebGen.WebApp.Components;
 using WebGen.WebApp.Data;
 using WebGen.WebApp.Reviews;
@@ -23,6 +24,7 @@ builder.AddData();
 builder.AddRuns();
 builder.AddAccounts();
 builder.AddReviews();
+builder.AddAssignments();
 builder.Services.AddSingleton<WebGen.WebApp.Styles.StyleExplorer>();
 
 var app = builder.Build();
@@ -50,6 +52,7 @@ app.MapHealthChecks("/healthz");
 app.MapAccounts();
 app.MapRunsApi();
 app.MapReviewsApi().RequireAuthorization(ClassPolicies.Instructor); // reviews are for instructors (everyone in single mode)
+app.MapAssignmentsApi();
 app.MapHub<RunsHub>(RunsHub.Path);
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 

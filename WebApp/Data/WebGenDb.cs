@@ -16,6 +16,11 @@ public abstract class WebGenDb(DbContextOptions options) : IdentityDbContext<Ide
     public DbSet<ClassSettingsEntity> ClassSettings => Set<ClassSettingsEntity>();
     public DbSet<InvitationEntity> Invitations => Set<InvitationEntity>();
     public DbSet<ReviewEntity> Reviews => Set<ReviewEntity>();
+    public DbSet<AssignmentEntity> Assignments => Set<AssignmentEntity>();
+    public DbSet<AssignmentPartEntity> AssignmentParts => Set<AssignmentPartEntity>();
+    public DbSet<SubmissionEntity> Submissions => Set<SubmissionEntity>();
+    public DbSet<GradeChangeEntity> GradeChanges => Set<GradeChangeEntity>();
+    public DbSet<RegradeEntity> Regrades => Set<RegradeEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -25,6 +30,11 @@ public abstract class WebGenDb(DbContextOptions options) : IdentityDbContext<Ide
         modelBuilder.ApplyConfiguration(new ClassSettingsEntityConfiguration());
         modelBuilder.ApplyConfiguration(new InvitationEntityConfiguration());
         modelBuilder.ApplyConfiguration(new ReviewEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new AssignmentEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new AssignmentPartEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new SubmissionEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new GradeChangeEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new RegradeEntityConfiguration());
     }
 }
 

@@ -60,50 +60,23 @@ public static class ReviewsApi
 
     private static async Task<IResult> UploadAsync(HttpRequest request, ReviewService reviews, IAntiforgery antiforgery, CancellationToken cancellationToken)
     {
-        var limit = reviews.MaxUploadBytes;
-        var tooLarge = Results.Problem(
-            $"The upload is larger than the limit of {ByteSize.Describe(limit)} (WebGen:MaxUploadBytes); a homework checkpoint is 3 to 5 MB.",
-            statusCode: StatusCodes.Status413PayloadTooLarge);
-        if (request.ContentLength > limit + FormOverhead)
-            return tooLarge;
-        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
-            bodyLimit.MaxRequestBodySize = limit + FormOverhead; // Kestrel's default (30 MB) is not ours
-        if (!request.HasFormContentType)
-            return Results.Problem(UploadUsage, statusCode: 400);
-        IFormCollection form;
-        try
-        {
-            form = await request.ReadFormAsync(cancellationToken);
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return tooLarge;
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException && !cancellationToken.IsCancellationRequested) // a malformed multipart body
-        {
-            return Results.Problem($"The multipart body could not be read ({JsonBody.Cut(e.Message, 200)}). {UploadUsage}", statusCode: 400);
-        }
-        // A browser marks a page's requests with Origin or Referer (RequestGuard has refused other sites'): such an
-        // upload must carry the antiforgery token of a WebGen page, as a form post does; scripts send neither header.
-        if ((request.Headers.Origin.Count > 0 || request.Headers.Referer.Count > 0) && !await antiforgery.IsRequestValidAsync(request.HttpContext))
-            return Results.Problem($"An upload from a browser page needs the page's antiforgery token (__RequestVerificationToken); the Reviews page uploads for you. {UploadUsage}", statusCode: 400);
-        if (form.Files.GetFile("file") is not { } file)
-            return Results.Problem($"No file. {UploadUsage}", statusCode: 400);
-        if (file.Length > limit)
-            return tooLarge;
-        if (!Enum.TryParse<ModelKind>(form["model"].ToString(), ignoreCase: true, out var model) || !Enum.IsDefined(model))
-            return Results.Problem($"model '{JsonBody.Cut(form["model"].ToString())}': accepted values are vae, gmvae, ssvae.", statusCode: 400);
+        var (form, file, problem) = await ReadUploadAsync(request, reviews.MaxUploadBytes, antiforgery, UploadUsage, cancellationToken);
+        if (problem is not null)
+            return problem;
+        var tooLarge = TooLarge(reviews.MaxUploadBytes);
+        if (!Enum.TryParse<ModelKind>(form!["model"].ToString(), ignoreCase: true, out var model) || !Enum.IsDefined(model))
+            return Results.Problem($"model '{JsonBody.Cut(form!["model"].ToString())}': accepted values are vae, gmvae, ssvae.", statusCode: 400);
         double? gw = null;
-        if (form["gw"].ToString() is { Length: > 0 } gwText)
+        if (form!["gw"].ToString() is { Length: > 0 } gwText)
         {
             if (!double.TryParse(gwText, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
                 return Results.Problem($"gw '{JsonBody.Cut(gwText)}': accepted values are 0 and 1.", statusCode: 400);
             gw = value;
         }
-        var reviewRequest = new ReviewRequest(form["student"].ToString(), model, gw, Path.GetFileName(file.FileName));
+        var reviewRequest = new ReviewRequest(form!["student"].ToString(), model, gw, Path.GetFileName(file!.FileName));
         try
         {
-            await using var content = file.OpenReadStream();
+            await using var content = file!.OpenReadStream();
             var (review, error) = await reviews.CreateAsync(reviewRequest, content, cancellationToken);
             return review is null
                 ? Results.Problem(error, statusCode: 400)
@@ -113,6 +86,49 @@ public static class ReviewsApi
         {
             return tooLarge;
         }
+    }
+
+    public static IResult TooLarge(long limit) => Results.Problem(
+        $"The upload is larger than the limit of {ByteSize.Describe(limit)} (WebGen:MaxUploadBytes); a homework checkpoint is 3 to 5 MB.",
+        statusCode: StatusCodes.Status413PayloadTooLarge);
+
+    /// <summary>
+    /// Reads a checkpoint upload (multipart/form-data with a field "file") within <paramref name="limit"/>: the form,
+    /// its file, or the problem to answer (413 over the limit, 400 for a malformed body or a browser page's request
+    /// without its antiforgery token). <paramref name="usage"/> says what the endpoint expects.
+    /// </summary>
+    public static async Task<(IFormCollection? Form, IFormFile? File, IResult? Problem)> ReadUploadAsync(
+        HttpRequest request, long limit, IAntiforgery antiforgery, string usage, CancellationToken cancellationToken)
+    {
+        var tooLarge = TooLarge(limit);
+        if (request.ContentLength > limit + FormOverhead)
+            return (null, null, tooLarge);
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+            bodyLimit.MaxRequestBodySize = limit + FormOverhead; // Kestrel's default (30 MB) is not ours
+        if (!request.HasFormContentType)
+            return (null, null, Results.Problem(usage, statusCode: 400));
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(cancellationToken);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, null, tooLarge);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException && !cancellationToken.IsCancellationRequested) // a malformed multipart body
+        {
+            return (null, null, Results.Problem($"The multipart body could not be read ({JsonBody.Cut(e.Message, 200)}). {usage}", statusCode: 400));
+        }
+        // A browser marks a page's requests with Origin or Referer (RequestGuard has refused other sites'): such an
+        // upload must carry the antiforgery token of a WebGen page, as a form post does; scripts send neither header.
+        if ((request.Headers.Origin.Count > 0 || request.Headers.Referer.Count > 0) && !await antiforgery.IsRequestValidAsync(request.HttpContext))
+            return (null, null, Results.Problem($"An upload from a browser page needs the page's antiforgery token (__RequestVerificationToken); WebGen's pages upload for you. {usage}", statusCode: 400));
+        if (form.Files.GetFile("file") is not { } file)
+            return (null, null, Results.Problem($"No file. {usage}", statusCode: 400));
+        if (file.Length > limit)
+            return (null, null, tooLarge);
+        return (form, file, null);
     }
 
     private const string UploadUsage =
