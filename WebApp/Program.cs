@@ -4,6 +4,7 @@ using WebGen.WebApp;
 using WebGen.WebApp.Accounts;
 using WebGen.WebApp.Components;
 using WebGen.WebApp.Data;
+using WebGen.WebApp.Explorers;
 using WebGen.WebApp.Reviews;
 using WebGen.WebApp.Runs;
 using WebGen.WebApp.Security;
@@ -23,7 +24,7 @@ builder.AddData();
 builder.AddRuns();
 builder.AddAccounts();
 builder.AddReviews();
-builder.Services.AddSingleton<WebGen.WebApp.Styles.StyleExplorer>();
+builder.AddExplorers();
 
 var app = builder.Build();
 

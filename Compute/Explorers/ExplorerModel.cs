@@ -109,6 +109,14 @@ public sealed class ExplorerModel : IDisposable
     /// <summary>The first test image of <paramref name="digit"/>, or −1 when the set has none.</summary>
     public int FirstOf(int digit) => Guarded(() => Array.IndexOf(Tests().Labels, digit));
 
+    /// <summary>The first <paramref name="perDigit"/> test images of each digit, digit by digit: the pickers' choices.</summary>
+    public IReadOnlyList<int> Examples(int perDigit) => Guarded(() =>
+    {
+        var labels = Tests().Labels;
+        return (IReadOnlyList<int>)[.. Enumerable.Range(0, LabelConditioned.Digits)
+            .SelectMany(d => Enumerable.Range(0, labels.Length).Where(i => labels[i] == d).Take(perDigit))];
+    });
+
     /// <summary>The mean of q(z|x) (or q(z|x,y) with its own digit) of test image <paramref name="index"/>: (z_dim).</summary>
     public float[] MeanOf(int index) => Guarded(() => Tests().Mean(CheckIndex(index)));
 
@@ -203,7 +211,7 @@ public sealed class ExplorerModel : IDisposable
     {
         foreach (var (value, name) in new[] { (x, "x"), (y, "y") })
             if (!double.IsFinite(value) || Math.Abs(value) > ExplorerLimits.MaxCoordinate)
-                throw new ArgumentOutOfRangeException(name, value,
+                throw new ArgumentException(
                     $"{name} {value}: accepted values are finite numbers from −{ExplorerLimits.MaxCoordinate} to {ExplorerLimits.MaxCoordinate}.");
         map ??= ComputeMap(20);
         var z = mapProjection!.Lift([x, y]);
@@ -263,7 +271,7 @@ public sealed class ExplorerModel : IDisposable
 
     private static int CheckRange(int value, int min, int max, string name) => value >= min && value <= max
         ? value
-        : throw new ArgumentOutOfRangeException(name, value, $"{name} {value}: accepted values are {min} to {max}.");
+        : throw new ArgumentException($"{name} {value}: accepted values are {min} to {max}.");
 
     /// <summary>z: rows of (z_dim) → (n, x_dim) images in [0, 1], drawn as <paramref name="digit"/> where the decoder takes one.</summary>
     private Tensor Decode(float[][] z, int digit)
