@@ -11,7 +11,7 @@ namespace WebGen.Cli;
 /// <summary>The verbs of <c>./webgen</c> that run Compute code: train, eval, reproduce, bench, data.</summary>
 public static class Commands
 {
-    private static readonly HashSet<string> Switches = ["--json", "--fetch"];
+    private static readonly HashSet<string> Switches = ["--json", "--fetch", "--idle-only"];
 
     public static readonly string Usage = $$"""
         usage: webgen <verb> [flags]

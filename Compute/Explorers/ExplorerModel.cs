@@ -61,6 +61,7 @@ public sealed class ExplorerModel : IDisposable
     private TestSet? testSet;
     private Projection? mapProjection;
     private LatentMap? map;
+    private (string[] Names, float[][] Directions, float[] Deviations, string Description)? traversalAxes;
     private IReadOnlyList<MixtureComponent>? mixture;
 
     private ExplorerModel(GenerativeModel model, TrainingOptions options, string dataFolder)
@@ -174,31 +175,29 @@ public sealed class ExplorerModel : IDisposable
         var set = Tests();
         var origin = from is { } index ? set.Mean(CheckIndex(index)) : PriorMean();
         var drawn = from is { } i ? set.Labels[i] : digit;
+        var (names, directions, deviations, description) = traversalAxes ??= TraversalAxes(set);
         using var scope = NewDisposeScope();
-        using var means = set.MeansTensor();
-        string[] names;
-        float[][] directions;
-        float[] deviations;
-        string description;
-        if (ZDim <= ExplorerLimits.TraversalRows)
-        {
-            var spread = means.std([0]).data<float>().ToArray();
-            directions = [.. Enumerable.Range(0, ZDim).Select(k => Enumerable.Range(0, ZDim).Select(j => j == k ? 1f : 0f).ToArray())];
-            deviations = spread;
-            names = [.. Enumerable.Range(1, ZDim).Select(k => $"z{k}")];
-            description = $"Each of z's {ZDim} dimensions from −3σ to +3σ, σ its spread over the test images' encodings.";
-        }
-        else
-        {
-            var pca = LatentMath.Pca(means, ExplorerLimits.TraversalRows);
-            (directions, deviations) = (pca.Directions, pca.Deviations);
-            names = [.. Enumerable.Range(1, directions.Length).Select(k => $"direction {k}")];
-            description = $"The top {directions.Length} principal directions of z's {ZDim} dimensions " +
-                          $"({100 * pca.Explained:F0} % of the test encodings' variance), each from −3σ to +3σ.";
-        }
         var rows = directions.Select((d, k) => LatentMath.Sweep(origin, d, deviations[k], steps)).SelectMany(r => r).ToArray();
         return new Traversal(Render(Decode(rows, drawn), directions.Length, steps, scale), names, steps, description);
     });
+
+    /// <summary>The traversal's rows for this model, computed once from the test encodings: names, directions, σ, and what they are.</summary>
+    private (string[] Names, float[][] Directions, float[] Deviations, string Description) TraversalAxes(TestSet set)
+    {
+        using var scope = NewDisposeScope();
+        using var means = set.MeansTensor();
+        if (ZDim <= ExplorerLimits.TraversalRows)
+        {
+            return ([.. Enumerable.Range(1, ZDim).Select(k => $"z{k}")],
+                [.. Enumerable.Range(0, ZDim).Select(k => Enumerable.Range(0, ZDim).Select(j => j == k ? 1f : 0f).ToArray())],
+                means.std([0]).data<float>().ToArray(),
+                $"Each of z's {ZDim} dimensions from −3σ to +3σ, σ its spread over the test images' encodings.");
+        }
+        var pca = LatentMath.Pca(means, ExplorerLimits.TraversalRows);
+        return ([.. Enumerable.Range(1, pca.Directions.Length).Select(k => $"direction {k}")], pca.Directions, pca.Deviations,
+            $"The top {pca.Directions.Length} principal directions of z's {ZDim} dimensions " +
+            $"({100 * pca.Explained:F0} % of the test encodings' variance), each from −3σ to +3σ.");
+    }
 
     /// <summary>
     /// The test set's encoded means in 2-D, computed once: z itself for z = 2, else the top two principal directions.
