@@ -60,7 +60,7 @@ public sealed partial class ExplorePageTests(ExploreFactory app) : IClassFixture
         var html = await PageAsync($"run={app.Vae.Id}&view=map");
 
         Assert.Equal(ExplorerLimits.MapImages, CircleTag().Matches(html).Count);
-        Assert.Contains("data-testid=\"manifold\"", html);
+        Assert.Matches("<image href=\"data:image/png;base64,[^\"]+\"[^>]*data-testid=\"manifold\"", html);
         Assert.Contains("z₁ across, z₂ up", html);
     }
 
