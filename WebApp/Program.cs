@@ -5,6 +5,7 @@ using WebGen.WebApp.Accounts;
 using WebGen.WebApp.Assignments;
 using WebGen.WebApp.Components;
 using WebGen.WebApp.Data;
+using WebGen.WebApp.Explorers;
 using WebGen.WebApp.Reviews;
 using WebGen.WebApp.Runs;
 using WebGen.WebApp.Security;
@@ -25,7 +26,7 @@ builder.AddRuns();
 builder.AddAccounts();
 builder.AddReviews();
 builder.AddAssignments();
-builder.Services.AddSingleton<WebGen.WebApp.Styles.StyleExplorer>();
+builder.AddExplorers();
 
 var app = builder.Build();
 

@@ -50,6 +50,9 @@ public abstract class LatentVariableModel(string name) : GenerativeModel(name)
     /// <summary>z from the prior: (batch, z_dim).</summary>
     public abstract Tensor SampleZ(int batch);
 
+    /// <summary>The mean of q(z|x), for the explorers: x (batch, 784) → (batch, z_dim).</summary>
+    internal Tensor EncodeMean(Tensor x) => Encode(x).m;
+
     /// <summary>Bernoulli means sigmoid(f(z)) for z: (batch, z_dim) → (batch, 784).</summary>
     public Tensor ComputeSigmoidGiven(Tensor z) => sigmoid(Decode(z));
 

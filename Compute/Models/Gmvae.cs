@@ -34,7 +34,7 @@ public sealed class Gmvae : LatentVariableModel
     }
 
     /// <summary>The prior's component means and variances, each (1, k, z_dim).</summary>
-    private (Tensor m, Tensor v) Prior() => Utils.GaussianParameters(z_pre, dim: 1);
+    internal (Tensor m, Tensor v) Prior() => Utils.GaussianParameters(z_pre, dim: 1);
 
     /// <summary>KL has no closed form against a mixture: one-sample estimate log q(z|x) − log p(z), z ~ q(z|x).</summary>
     public override (Tensor nelbo, Tensor kl, Tensor rec) NegativeElboBound(Tensor x)

@@ -1,63 +1,46 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using WebGen.Compute.Styles;
 using WebGen.Shared;
 using WebGen.WebApp.Accounts;
 using WebGen.WebApp.Data;
 using WebGen.WebApp.Runs;
+using WebGen.WebApp.Explorers;
 
 namespace WebGen.WebApp.Styles;
 
 /// <summary>A model open in the style explorer, with its example images and its sliders' directions.</summary>
-public sealed record OpenStyles(StyleModel Model, IReadOnlyList<StyleExample> Examples, StyleAxes Axes);
+public sealed record OpenStyles(StyleModel Model, IReadOnlyList<StyleExample> Examples, StyleAxes Axes) : IDisposable
+{
+    public void Dispose() => Model.Dispose();
+}
 
 /// <summary>
-/// Opens trained SSVAE and FSVAE runs for the style explorer and keeps the few most recently used in memory, so that
-/// every browser exploring the same run shares one loaded model.
+/// Opens trained SSVAE and FSVAE runs for the style explorer through the explorers' one <see cref="ModelCache"/>, so
+/// that every browser exploring the same run shares one loaded model.
 /// </summary>
-public sealed class StyleExplorer(RunCatalog runs, IOptions<WebGenOptions> options) : IDisposable
+public sealed class StyleExplorer(Explorable explorable, ModelCache cache, IOptions<WebGenOptions> options)
 {
-    /// <summary>How many models stay loaded at once (each is a few megabytes of weights).</summary>
-    public const int Kept = 4;
+    private const string Takes = "the style explorer takes completed SSVAE or FSVAE runs";
 
-    private readonly ConcurrentDictionary<Guid, Lazy<OpenStyles>> open = new();
-    private readonly ConcurrentQueue<Guid> order = new();
+    private static bool TakesY(ModelKind model) => model is ModelKind.Ssvae or ModelKind.Fsvae;
 
-    public static bool CanExplore(RunState run) =>
-        run.Status == RunStatus.Completed && run.Options.Model is ModelKind.Ssvae or ModelKind.Fsvae;
+    public static bool CanExplore(RunState run) => Explorable.CanExplore(run) && TakesY(run.Options.Model);
 
     /// <summary>Completed runs whose decoder takes the digit, of those <paramref name="viewer"/> may see.</summary>
-    public async Task<IReadOnlyList<RunState>> RunsAsync(Viewer viewer, CancellationToken cancellationToken = default) =>
-        [.. (await runs.ListAsync(viewer, cancellationToken)).Where(CanExplore)];
+    public Task<IReadOnlyList<RunState>> RunsAsync(Viewer viewer, CancellationToken cancellationToken = default) =>
+        explorable.RunsAsync(viewer, TakesY, cancellationToken);
 
     /// <summary>The model of a completed run, its example images and slider directions; errors say why a run cannot be explored.</summary>
     public async Task<OpenStyles> OpenAsync(Guid runId, Viewer viewer, CancellationToken cancellationToken = default)
     {
-        var run = await runs.GetAsync(runId, cancellationToken) ?? throw new ArgumentException($"There is no run {runId}.");
-        if (!viewer.MaySee(run))
-            throw new ArgumentException(Viewer.NotYours(runId));
-        if (!CanExplore(run))
-            throw new ArgumentException($"Run {runId} is a {run.Status.ToString().ToLowerInvariant()} {run.Options.Model} run; the explorer takes completed SSVAE or FSVAE runs.");
-        var (checkpoint, _) = await runs.ArtifactsAsync(runId, cancellationToken);
-        var entry = open.GetOrAdd(runId, _ => new(() =>
+        var (run, checkpoint) = await explorable.FindAsync(runId, viewer, Takes, TakesY, cancellationToken);
+        // The page keeps drawing with the model after this returns, so the lease ends here as it always has.
+        using var lease = await cache.BorrowAsync(runId, () =>
         {
-            var model = StyleModel.Open(checkpoint!, run.Options.Model);
+            var model = StyleModel.Open(checkpoint, run.Options.Model);
             var data = options.Value.DataFolder;
             return new OpenStyles(model, model.Examples(data), model.Axes(data));
-        }));
-        if (!order.Contains(runId))
-        {
-            order.Enqueue(runId);
-            while (order.Count > Kept && order.TryDequeue(out var oldest) && oldest != runId)
-                if (open.TryRemove(oldest, out var evicted) && evicted.IsValueCreated)
-                    evicted.Value.Model.Dispose();
-        }
-        return await Task.Run(() => entry.Value, cancellationToken); // the first open loads the checkpoint off the circuit
-    }
-
-    public void Dispose()
-    {
-        foreach (var entry in open.Values.Where(e => e.IsValueCreated))
-            entry.Value.Model.Dispose();
+        }, cancellationToken);
+        return lease.Value;
     }
 }

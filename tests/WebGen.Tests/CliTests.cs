@@ -5,7 +5,7 @@ namespace WebGen.Tests;
 /// <summary>The command line as a user meets it: the real executable, its exit code and its one-line errors.</summary>
 public class CliTests
 {
-    private static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
+    internal static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "webgen-cli.dll"));
