@@ -4,6 +4,7 @@ using WebGen.WebApp;
 using WebGen.WebApp.Accounts;
 using WebGen.WebApp.Components;
 using WebGen.WebApp.Data;
+using WebGen.WebApp.Gallery;
 using WebGen.WebApp.Reviews;
 using WebGen.WebApp.Runs;
 using WebGen.WebApp.Security;
@@ -23,6 +24,7 @@ builder.AddData();
 builder.AddRuns();
 builder.AddAccounts();
 builder.AddReviews();
+builder.AddGallery();
 builder.Services.AddSingleton<WebGen.WebApp.Styles.StyleExplorer>();
 
 var app = builder.Build();
@@ -49,6 +51,7 @@ app.UseStaticFiles(new StaticFileOptions
 app.MapHealthChecks("/healthz");
 app.MapAccounts();
 app.MapRunsApi();
+app.MapGalleryApi();
 app.MapReviewsApi().RequireAuthorization(ClassPolicies.Instructor); // reviews are for instructors (everyone in single mode)
 app.MapHub<RunsHub>(RunsHub.Path);
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
