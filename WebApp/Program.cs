@@ -25,6 +25,7 @@ builder.AddRuns();
 builder.AddAccounts();
 builder.AddReviews();
 builder.AddGallery();
+builder.Services.AddSingleton<DemoModels>();
 builder.Services.AddSingleton<WebGen.WebApp.Styles.StyleExplorer>();
 
 var app = builder.Build();
@@ -52,6 +53,7 @@ app.MapHealthChecks("/healthz");
 app.MapAccounts();
 app.MapRunsApi();
 app.MapGalleryApi();
+app.MapDemoModelsApi();
 app.MapReviewsApi().RequireAuthorization(ClassPolicies.Instructor); // reviews are for instructors (everyone in single mode)
 app.MapHub<RunsHub>(RunsHub.Path);
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

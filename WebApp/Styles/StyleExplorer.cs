@@ -15,7 +15,7 @@ public sealed record OpenStyles(StyleModel Model, IReadOnlyList<StyleExample> Ex
 /// Opens trained SSVAE and FSVAE runs for the style explorer and keeps the few most recently used in memory, so that
 /// every browser exploring the same run shares one loaded model.
 /// </summary>
-public sealed class StyleExplorer(RunCatalog runs, IOptions<WebGenOptions> options) : IDisposable
+public sealed class StyleExplorer(RunCatalog runs, DemoModels explorable, IOptions<WebGenOptions> options) : IDisposable
 {
     /// <summary>How many models stay loaded at once (each is a few megabytes of weights).</summary>
     public const int Kept = 4;
@@ -26,15 +26,15 @@ public sealed class StyleExplorer(RunCatalog runs, IOptions<WebGenOptions> optio
     public static bool CanExplore(RunState run) =>
         run.Status == RunStatus.Completed && run.Options.Model is ModelKind.Ssvae or ModelKind.Fsvae;
 
-    /// <summary>Completed runs whose decoder takes the digit, of those <paramref name="viewer"/> may see.</summary>
+    /// <summary>Completed runs whose decoder takes the digit, of those <paramref name="viewer"/> may explore (own and demo models).</summary>
     public async Task<IReadOnlyList<RunState>> RunsAsync(Viewer viewer, CancellationToken cancellationToken = default) =>
-        [.. (await runs.ListAsync(viewer, cancellationToken)).Where(CanExplore)];
+        [.. (await explorable.ExplorableAsync(viewer, cancellationToken)).Where(CanExplore)];
 
     /// <summary>The model of a completed run, its example images and slider directions; errors say why a run cannot be explored.</summary>
     public async Task<OpenStyles> OpenAsync(Guid runId, Viewer viewer, CancellationToken cancellationToken = default)
     {
         var run = await runs.GetAsync(runId, cancellationToken) ?? throw new ArgumentException($"There is no run {runId}.");
-        if (!viewer.MaySee(run))
+        if (!viewer.MayExplore(run))
             throw new ArgumentException(Viewer.NotYours(runId));
         if (!CanExplore(run))
             throw new ArgumentException($"Run {runId} is a {run.Status.ToString().ToLowerInvariant()} {run.Options.Model} run; the explorer takes completed SSVAE or FSVAE runs.");
