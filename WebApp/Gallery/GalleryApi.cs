@@ -11,11 +11,11 @@ public static class GalleryApi
     public static IEndpointRouteBuilder MapGalleryApi(this IEndpointRouteBuilder app)
     {
         // The runs' own access rule: 404 for an unknown run, 403 for another student's.
-        var run = app.MapGroup("/api/runs/{id:guid}/previews").RequireAuthorization(ClassPolicies.Member)
+        var run = app.MapGroup("/api/runs/{id:guid}").RequireAuthorization(ClassPolicies.Member)
             .AddEndpointFilter(RunsApi.OnlyRunsTheViewerMaySee);
-        run.MapGet("/", (Guid id, RunGallery gallery) => TypedResults.Ok(gallery.Steps(id)));
+        run.MapGet("/previews", (Guid id, RunGallery gallery) => TypedResults.Ok(gallery.Steps(id)));
         // {step} is taken as text, so "abc.png" gets this API's JSON problem rather than a routing 404.
-        run.MapGet("/{step}.png", IResult (Guid id, string step, RunGallery gallery) =>
+        run.MapGet("/previews/{step}.png", IResult (Guid id, string step, RunGallery gallery) =>
         {
             if (!int.TryParse(step, NumberStyles.None, CultureInfo.InvariantCulture, out var s))
                 return TypedResults.Problem($"step {JsonBody.Cut(step)}: accepted values are whole steps, e.g. previews/500.png; GET previews lists them.", statusCode: 400);
@@ -23,7 +23,7 @@ public static class GalleryApi
                 ? TypedResults.PhysicalFile(file, "image/png")
                 : TypedResults.Problem(NoGridAt(id, s, gallery.Steps(id)), statusCode: 404);
         });
-        run.MapGet(".gif", async Task<IResult> (Guid id, GalleryAnimation animation, CancellationToken cancellationToken) =>
+        run.MapGet("/previews.gif", async Task<IResult> (Guid id, GalleryAnimation animation, CancellationToken cancellationToken) =>
             await animation.GifAsync(id, cancellationToken) is { } gif
                 ? TypedResults.File(gif, "image/gif", $"run-{id:N}-samples.gif")
                 : TypedResults.Problem($"Run {id} has no preview grids (yet).", statusCode: 404));

@@ -47,6 +47,7 @@ public sealed class DemoModelsTests(DemoModelsTests.Class @class) : IClassFixtur
                 var run = (await session.Client.GetFromJsonAsync<RunState>($"/api/runs/{id}", App.Json, timeout.Token))!;
                 if (run.Status == RunStatus.Completed)
                     return run;
+                Assert.False(run.IsFinished, $"the run ended {run.Status}: {run.Error}");
                 await Task.Delay(250, timeout.Token);
             }
         }

@@ -72,7 +72,7 @@ public sealed class RunGalleryTests : IDisposable
 /// <summary>The gallery's API on a real run: each step's grid as stored, the steps, the animation, and hostile requests.</summary>
 public sealed class GalleryApiTests(GalleryApiTests.TrainedRun trained) : IClassFixture<GalleryApiTests.TrainedRun>
 {
-    /// <summary>One 300-step VAE run, previewed every 100 steps (the test factory's setting).</summary>
+    /// <summary>One 300-step SSVAE run (the quickest to evaluate), previewed every 100 steps (the test factory's setting).</summary>
     public sealed class TrainedRun : IAsyncLifetime
     {
         public WebGenFactory App { get; } = new();
@@ -81,11 +81,15 @@ public sealed class GalleryApiTests(GalleryApiTests.TrainedRun trained) : IClass
         public async Task InitializeAsync()
         {
             using var client = App.CreateClient();
-            var created = await client.PostAsJsonAsync("/api/runs", new { model = "vae", iterations = 300, device = "cpu" }, App.Json);
+            var created = await client.PostAsJsonAsync("/api/runs", new { model = "ssvae", iterations = 300, device = "cpu" }, App.Json);
             Id = (await created.Content.ReadFromJsonAsync<RunState[]>(App.Json))![0].Id;
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
-            while ((await client.GetFromJsonAsync<RunState>($"/api/runs/{Id}", App.Json, timeout.Token))!.Status != RunStatus.Completed)
+            RunState run;
+            while ((run = (await client.GetFromJsonAsync<RunState>($"/api/runs/{Id}", App.Json, timeout.Token))!).Status != RunStatus.Completed)
+            {
+                Assert.False(run.IsFinished, $"the run ended {run.Status}: {run.Error}");
                 await Task.Delay(250, timeout.Token);
+            }
         }
 
         public async Task DisposeAsync() => await App.DisposeAsync();

@@ -17,8 +17,12 @@ public sealed class PresentBrowserTests(BrowserHost<WebGenFactory> host) : IClas
         var created = await client.PostAsJsonAsync("/api/runs", new { model, iterations, device = "cpu" }, host.App.Json);
         var id = (await created.Content.ReadFromJsonAsync<RunState[]>(host.App.Json))![0].Id;
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
-        while ((await client.GetFromJsonAsync<RunState>($"/api/runs/{id}", host.App.Json, timeout.Token))!.Status != RunStatus.Completed)
+        RunState run;
+        while ((run = (await client.GetFromJsonAsync<RunState>($"/api/runs/{id}", host.App.Json, timeout.Token))!).Status != RunStatus.Completed)
+        {
+            Assert.False(run.IsFinished, $"the run ended {run.Status}: {run.Error}");
             await Task.Delay(250, timeout.Token);
+        }
         return id;
     }
 
@@ -34,7 +38,7 @@ public sealed class PresentBrowserTests(BrowserHost<WebGenFactory> host) : IClas
     [Fact]
     public async Task TheGallerySlider_ShowsTheStoredGridOfTheChosenStep()
     {
-        var id = await TrainAsync("vae", 300); // previews at steps 100, 200 and 300
+        var id = await TrainAsync("ssvae", 300); // previews at steps 100, 200 and 300
         var page = await host.NewPageAsync();
         await page.GotoAsync($"/runs/{id}");
         await LiveAsync(page);
@@ -118,10 +122,10 @@ public sealed class PresentBrowserTests(BrowserHost<WebGenFactory> host) : IClas
         await page.GetByTestId("notify").ClickAsync();
         await page.WaitForFunctionAsync("() => window.__asked === 1");
 
-        await TrainAsync("vae", 100); // owned by the one person of single mode
+        await TrainAsync("ssvae", 10); // owned by the one person of single mode
         await page.WaitForFunctionAsync("() => window.__shown.length > 0", null, new() { Timeout = 60_000 });
 
         var shown = await page.EvaluateAsync<string[]>("() => window.__shown.map(n => n.title)");
-        Assert.Equal(["VAE · seed 0 completed"], shown);
+        Assert.Equal(["SSVAE · seed 0 completed"], shown);
     }
 }
