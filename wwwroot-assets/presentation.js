@@ -42,7 +42,8 @@ export function attach() {
         if (button) act(button.dataset.presentAction);
     });
     document.addEventListener('keydown', e => {
-        if (e.ctrlKey || e.metaKey || e.altKey || inEditableField(e.target)) return;
+        // Only on a page with the presentation controls: the router keeps this listener on every later page too.
+        if (e.ctrlKey || e.metaKey || e.altKey || inEditableField(e.target) || !document.querySelector('[data-present-action]')) return;
         const key = e.key.toLowerCase();
         if (key === 'p') act('present');
         else if (key === 'f') act('fullscreen');
