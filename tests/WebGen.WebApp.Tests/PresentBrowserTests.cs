@@ -57,7 +57,7 @@ public sealed class PresentBrowserTests(BrowserHost<WebGenFactory> host) : IClas
         var grid = page.GetByTestId("gallery-grid");
         await Assertions.Expect(grid).ToHaveAttributeAsync("src", $"/api/runs/{id}/previews/{last}.png");
 
-        await page.Locator("[data-testid=gallery-step] input[type=range]").FocusAsync();
+        await page.Locator("[data-testid=gallery] input[type=range]").FocusAsync();
         await page.Keyboard.PressAsync("Home");
 
         await Assertions.Expect(grid).ToHaveAttributeAsync("src", $"/api/runs/{id}/previews/100.png");
@@ -100,6 +100,8 @@ public sealed class PresentBrowserTests(BrowserHost<WebGenFactory> host) : IClas
         var digits = page.GetByTestId("digits");
         await Assertions.Expect(digits).ToHaveAttributeAsync("src", new Regex("^data:image/png;base64,"));
         var start = await digits.GetAttributeAsync("src");
+        // The keys are the browser's own once presentation.js is attached (it then adds its stylesheet).
+        await Assertions.Expect(page.Locator("link[href='presentation.css']")).ToHaveCountAsync(1);
 
         await page.Keyboard.PressAsync("p");
         await Assertions.Expect(page.Locator("html.presenting")).ToHaveCountAsync(1);
