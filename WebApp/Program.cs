@@ -6,6 +6,7 @@ using WebGen.WebApp.Assignments;
 using WebGen.WebApp.Components;
 using WebGen.WebApp.Data;
 using WebGen.WebApp.Explorers;
+using WebGen.WebApp.Gallery;
 using WebGen.WebApp.Reviews;
 using WebGen.WebApp.Runs;
 using WebGen.WebApp.Security;
@@ -27,6 +28,8 @@ builder.AddAccounts();
 builder.AddReviews();
 builder.AddAssignments();
 builder.AddExplorers();
+builder.AddGallery();
+builder.Services.AddSingleton<DemoModels>();
 
 var app = builder.Build();
 
@@ -52,6 +55,8 @@ app.UseStaticFiles(new StaticFileOptions
 app.MapHealthChecks("/healthz");
 app.MapAccounts();
 app.MapRunsApi();
+app.MapGalleryApi();
+app.MapDemoModelsApi();
 app.MapReviewsApi().RequireAuthorization(ClassPolicies.Instructor); // reviews are for instructors (everyone in single mode)
 app.MapAssignmentsApi();
 app.MapHub<RunsHub>(RunsHub.Path);

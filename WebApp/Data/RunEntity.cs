@@ -40,6 +40,9 @@ public sealed class RunEntity
     /// <summary>The account that queued the run (null in single mode), and its name as shown to instructors.</summary>
     public string? OwnerId { get; set; }
     public string? OwnerName { get; set; }
+
+    /// <summary>Marked by an instructor: every student sees this completed run in the explorers.</summary>
+    public bool IsDemo { get; set; }
 }
 
 public sealed class RunEntityConfiguration : IEntityTypeConfiguration<RunEntity>

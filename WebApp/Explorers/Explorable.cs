@@ -9,14 +9,17 @@ namespace WebGen.WebApp.Explorers;
 /// The one place that says which trained models a person may open in an explorer (the style explorer and the
 /// latent-space explorers alike), and refuses the rest with the usual words.
 /// </summary>
-public sealed class Explorable(RunCatalog runs)
+public sealed class Explorable(RunCatalog runs, DemoModels demos)
 {
     /// <summary>A run has a model to explore once it completed.</summary>
     public static bool CanExplore(RunState run) => run.Status == RunStatus.Completed;
 
-    /// <summary>The completed runs <paramref name="viewer"/> may see, of the models <paramref name="models"/> accepts (every model when null).</summary>
+    /// <summary>
+    /// The completed runs <paramref name="viewer"/> may explore (their own and the class's demo models), of the models
+    /// <paramref name="models"/> accepts (every model when null).
+    /// </summary>
     public async Task<IReadOnlyList<RunState>> RunsAsync(Viewer viewer, Func<ModelKind, bool>? models = null, CancellationToken cancellationToken = default) =>
-        [.. (await runs.ListAsync(viewer, cancellationToken)).Where(r => CanExplore(r) && (models?.Invoke(r.Options.Model) ?? true))];
+        [.. (await demos.ExplorableAsync(viewer, cancellationToken)).Where(r => CanExplore(r) && (models?.Invoke(r.Options.Model) ?? true))];
 
     /// <summary>
     /// Run <paramref name="runId"/> and its checkpoint, when <paramref name="viewer"/> may explore it; otherwise an
@@ -26,7 +29,7 @@ public sealed class Explorable(RunCatalog runs)
         CancellationToken cancellationToken = default)
     {
         var run = await runs.GetAsync(runId, cancellationToken) ?? throw new ArgumentException($"There is no run {runId}.");
-        if (!viewer.MaySee(run))
+        if (!viewer.MayExplore(run))
             throw new ArgumentException(Viewer.NotYours(runId));
         if (!CanExplore(run) || !(models?.Invoke(run.Options.Model) ?? true))
             throw new ArgumentException($"Run {runId} is a {run.Status.ToString().ToLowerInvariant()} {run.Options.Model} run; {takes}.");

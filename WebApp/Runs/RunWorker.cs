@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using WebGen.Compute.Training;
 using WebGen.Shared;
 using WebGen.WebApp.Data;
+using WebGen.WebApp.Gallery;
 
 namespace WebGen.WebApp.Runs;
 
@@ -14,13 +15,10 @@ namespace WebGen.WebApp.Runs;
 /// <see cref="RunLifecycle.RequeueAfterRestartAsync"/>). Either resumes from its newest checkpoint at the next start.
 /// A student's run whose folder grows over their disk quota is stopped and failed.
 /// </summary>
-public sealed class RunWorker(RunLifecycle runs, IOptions<WebGenOptions> options, ILogger<RunWorker> logger) : BackgroundService
+public sealed class RunWorker(RunLifecycle runs, RunGallery gallery, IOptions<WebGenOptions> options, ILogger<RunWorker> logger) : BackgroundService
 {
     /// <summary>The shortest gap between two progress pushes of one run.</summary>
     public static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
-
-    /// <summary>The preview grid of a run in progress, in its run folder.</summary>
-    public const string PreviewFile = "preview.png";
 
     /// <summary>The shortest gap between two measures of a student's run folder against their disk quota.</summary>
     public static readonly TimeSpan DiskCheckInterval = TimeSpan.FromSeconds(2);
@@ -90,7 +88,7 @@ public sealed class RunWorker(RunLifecycle runs, IOptions<WebGenOptions> options
         });
         var preview = new SamplePreview(settings.PreviewEvery, snapshot =>
         {
-            WritePreview(folder, snapshot.Png);
+            gallery.Add(id, snapshot.Step, snapshot.Png);
             _ = Task.Run(() => runs.UpdateAsync(id, r =>
             {
                 r.PreviewStep = snapshot.Step;
@@ -160,14 +158,6 @@ public sealed class RunWorker(RunLifecycle runs, IOptions<WebGenOptions> options
             await progress.FlushAsync();
             runs.StopTracking(id);
         }
-    }
-
-    private static void WritePreview(string folder, byte[] png)
-    {
-        Directory.CreateDirectory(folder);
-        var path = Path.Combine(folder, PreviewFile);
-        File.WriteAllBytes(path + ".partial", png);
-        File.Move(path + ".partial", path, overwrite: true); // a browser never reads half a PNG
     }
 
     /// <summary>

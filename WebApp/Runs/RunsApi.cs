@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using WebGen.Shared;
 using WebGen.WebApp.Accounts;
+using WebGen.WebApp.Gallery;
 using WebGen.WebApp.Security;
 
 namespace WebGen.WebApp.Runs;
@@ -36,18 +37,7 @@ public static class RunsApi
             await estimates.QueueAsync(access.ViewerOf(user), cancellationToken)).RequireAuthorization(ClassPolicies.Member);
 
         // Everything about one run: 404 for an unknown run, 403 for a student asking about another student's.
-        var run = api.MapGroup("/{id:guid}").AddEndpointFilter(async (context, next) =>
-        {
-            var http = context.HttpContext;
-            var id = Guid.Parse((string)http.GetRouteValue("id")!);
-            var state = await http.RequestServices.GetRequiredService<RunCatalog>().GetAsync(id, http.RequestAborted);
-            if (state is null)
-                return NotFound(id);
-            if (!http.RequestServices.GetRequiredService<ClassAccess>().ViewerOf(http.User).MaySee(state))
-                return Results.Problem(Viewer.NotYours(id), statusCode: 403);
-            http.Items[typeof(RunState)] = state;
-            return await next(context);
-        });
+        var run = api.MapGroup("/{id:guid}").AddEndpointFilter(OnlyRunsTheViewerMaySee);
         run.MapGet("/", (HttpContext http) => Results.Ok(Checked(http)));
         run.MapPost("/cancel", async (Guid id, RunLifecycle lifecycle, RunCatalog runs, CancellationToken cancellationToken) =>
             await lifecycle.CancelAsync(id, cancellationToken) ? Results.Accepted($"/api/runs/{id}") : await CannotCancel(id, runs));
@@ -61,9 +51,26 @@ public static class RunsApi
             Artifact((await runs.ArtifactsAsync(id, cancellationToken)).Grid, "image/png", $"run-{id:N}-samples.png", id, "sample grid"));
         run.MapGet("/checkpoint", async (Guid id, RunCatalog runs, CancellationToken cancellationToken) =>
             Artifact((await runs.ArtifactsAsync(id, cancellationToken)).Checkpoint, "application/octet-stream", null, id, "final checkpoint"));
-        run.MapGet("/preview.png", (Guid id, IOptions<WebGenOptions> settings) =>
-            Artifact(Path.Combine(settings.Value.RunFolder(id), RunWorker.PreviewFile), "image/png", null, id, "preview grid"));
+        run.MapGet("/preview.png", (Guid id, RunGallery gallery) =>
+            Artifact(gallery.Newest(id), "image/png", "preview.png", id, "preview grid"));
         return app;
+    }
+
+    /// <summary>
+    /// The filter of every endpoint about one run ({id} in its route): 404 for an unknown run, 403 for a student asking
+    /// about another student's; the run it found is in <see cref="Checked"/>.
+    /// </summary>
+    public static async ValueTask<object?> OnlyRunsTheViewerMaySee(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var id = Guid.Parse((string)http.GetRouteValue("id")!);
+        var state = await http.RequestServices.GetRequiredService<RunCatalog>().GetAsync(id, http.RequestAborted);
+        if (state is null)
+            return NotFound(id);
+        if (!http.RequestServices.GetRequiredService<ClassAccess>().ViewerOf(http.User).MaySee(state))
+            return Results.Problem(Viewer.NotYours(id), statusCode: 403);
+        http.Items[typeof(RunState)] = state;
+        return await next(context);
     }
 
     /// <summary>The run the access filter found and let through.</summary>

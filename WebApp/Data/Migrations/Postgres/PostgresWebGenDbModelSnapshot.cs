@@ -524,6 +524,9 @@ namespace WebGen.WebApp.Data.Migrations.Postgres
                     b.Property<Guid>("Group")
                         .HasColumnType("uuid");
 
+                    b.Property<bool>("IsDemo")
+                        .HasColumnType("boolean");
+
                     b.Property<double>("Kl")
                         .HasColumnType("double precision");
 

@@ -511,6 +511,9 @@ namespace WebGen.WebApp.Data.Migrations.Sqlite
                     b.Property<Guid>("Group")
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("IsDemo")
+                        .HasColumnType("INTEGER");
+
                     b.Property<double>("Kl")
                         .HasColumnType("REAL");
 
