@@ -8,7 +8,8 @@ namespace WebGen.WebApp.Runs;
 /// together as replicates (seeds seed..seed+N−1) share a <see cref="Group"/>. <see cref="PreviewStep"/> is the step
 /// of the newest preview grid (0 before the first); an SSVAE's <see cref="TestAccuracy"/> is measured at every preview.
 /// In class mode <see cref="OwnerId"/> is the account that queued the run and <see cref="Owner"/> its name; both are
-/// null in single mode.
+/// null in single mode. <see cref="Version"/> grows with every stored change, so a watcher keeps the newest state
+/// whatever order updates arrive in.
 /// </summary>
 public sealed record RunState(
     Guid Id,
@@ -23,7 +24,8 @@ public sealed record RunState(
     int PreviewStep = 0,
     IReadOnlyList<AccuracyPoint>? TestAccuracy = null,
     string? OwnerId = null,
-    string? Owner = null)
+    string? Owner = null,
+    long Version = 0)
 {
     public bool IsFinished => Status is RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled;
 
@@ -32,6 +34,9 @@ public sealed record RunState(
 
     /// <summary>How pages name a run: its model and seed, e.g. "SSVAE · seed 2".</summary>
     public string Label => $"{ModelNames.Title(Options.Model)} · seed {Options.Seed}";
+
+    /// <summary>Whether this state may replace <paramref name="shown"/>: the same run and not older (a late update never wins).</summary>
+    public bool Supersedes(RunState? shown) => shown is null || (shown.Id == Id && Version >= shown.Version);
 }
 
 /// <summary>The classifier's accuracy on the 10,000 MNIST test images at a step of an SSVAE's training.</summary>
