@@ -28,7 +28,9 @@ public static class ClusterSetup
         var options = RedisOptions(redis);
         builder.Services.AddSignalR().AddStackExchangeRedis(o => o.Configuration = options.Clone());
         builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options.Clone()));
-        builder.Services.AddSingleton<IRunUpdateBus, RedisRunUpdateBus>();
+        builder.Services.AddSingleton<RedisRunUpdateBus>();
+        builder.Services.AddSingleton<IRunUpdateBus>(services => services.GetRequiredService<RedisRunUpdateBus>());
+        builder.Services.AddHostedService<RunCatchUp>();
         builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis");
         return builder;
     }

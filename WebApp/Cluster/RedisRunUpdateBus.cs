@@ -1,42 +1,39 @@
-using System.Data.Common;
 using System.Text.Json;
-using Microsoft.AspNetCore.SignalR;
-using Microsoft.EntityFrameworkCore;
 using StackExchange.Redis;
 using WebGen.Shared;
-using WebGen.WebApp.Data;
 using WebGen.WebApp.Runs;
 
 namespace WebGen.WebApp.Cluster;
 
 /// <summary>
 /// The bus across front ends: Redis pub/sub on one channel. A change is raised here at once and published for the
-/// others; each ignores its own messages coming back. Pub/sub keeps nothing for a subscriber that was away, so when
-/// the connection comes back every run that was live or finished meanwhile is read again from the database and
-/// raised (and pushed to the hub's watchers): pages and watchers catch up whatever they missed.
+/// others; each ignores its own messages coming back, and anything on the channel that is not a run's state. Pub/sub
+/// keeps nothing for a subscriber that was away: <see cref="Resumed"/> says since when updates may have been missed
+/// (<see cref="RunCatchUp"/> reads those runs again from the database).
 /// </summary>
 public sealed class RedisRunUpdateBus : IRunUpdateBus, IDisposable
 {
-    public static readonly RedisChannel Channel = RedisChannel.Literal("runs") /* under the prefix webgen: */;
+    /// <summary>The channel, under the prefix "webgen:" every WebGen key and channel in Redis has.</summary>
+    public static readonly RedisChannel Channel = RedisChannel.Literal("runs");
 
     private readonly Guid origin = Guid.NewGuid();
     private readonly IConnectionMultiplexer redis;
-    private readonly IDbContextFactory<WebGenDb> dbFactory;
-    private readonly IHubContext<RunsHub, IRunsClient> hub;
     private readonly ILogger<RedisRunUpdateBus> logger;
     private readonly Lock outage = new();
     private DateTime? lostSinceUtc;
 
-    public RedisRunUpdateBus(IConnectionMultiplexer redis, IDbContextFactory<WebGenDb> dbFactory, IHubContext<RunsHub, IRunsClient> hub,
-        ILogger<RedisRunUpdateBus> logger)
+    public RedisRunUpdateBus(IConnectionMultiplexer redis, ILogger<RedisRunUpdateBus> logger)
     {
-        (this.redis, this.dbFactory, this.hub, this.logger) = (redis, dbFactory, hub, logger);
+        (this.redis, this.logger) = (redis, logger);
         redis.GetSubscriber().Subscribe(Channel, (_, message) => Deliver(message));
         redis.ConnectionFailed += Lost;
         redis.ConnectionRestored += Restored;
     }
 
     public event Action<RunState>? Received;
+
+    /// <summary>Raised when the subscription is back after an outage, with when it was lost.</summary>
+    public event Action<DateTime>? Resumed;
 
     public async Task PublishAsync(RunState state, CancellationToken cancellationToken = default)
     {
@@ -52,12 +49,15 @@ public sealed class RedisRunUpdateBus : IRunUpdateBus, IDisposable
         }
     }
 
+    /// <summary>Raises a state read again from the database on this process only (each front end catches up itself).</summary>
+    public void Redeliver(RunState state) => Received?.Invoke(state);
+
     private void Deliver(RedisValue message)
     {
         try
         {
-            if (JsonSerializer.Deserialize<Message>(message.ToString(), WebGenJson.Options) is { } m && m.Origin != origin)
-                Received?.Invoke(m.State);
+            if (JsonSerializer.Deserialize<Message>(message.ToString(), WebGenJson.Options) is { State: { Options: not null } state } m && m.Origin != origin)
+                Received?.Invoke(state);
         }
         catch (JsonException e)
         {
@@ -83,36 +83,15 @@ public sealed class RedisRunUpdateBus : IRunUpdateBus, IDisposable
                 return;
             (since, lostSinceUtc) = (lostSinceUtc.Value, null);
         }
-        _ = CatchUpAsync(since);
-    }
-
-    /// <summary>Raises (and pushes) the stored state of every run live now or finished since <paramref name="sinceUtc"/>.</summary>
-    private async Task CatchUpAsync(DateTime sinceUtc)
-    {
-        try
-        {
-            await using var db = await dbFactory.CreateDbContextAsync();
-            var runs = await db.Runs.AsNoTracking()
-                .Where(r => r.Status == RunStatus.Queued || r.Status == RunStatus.Running || r.FinishedUtc >= sinceUtc)
-                .ToListAsync();
-            foreach (var state in runs.Select(r => r.ToState()))
-            {
-                Received?.Invoke(state);
-                await hub.Clients.Group(RunsHub.Group(state.Id)).RunUpdated(state);
-            }
-            logger.LogInformation("Redis is back: {Count} runs read again from the database for their watchers", runs.Count);
-        }
-        catch (Exception e) when (e is DbException or RedisException or InvalidOperationException)
-        {
-            logger.LogWarning("Catching up after Redis came back failed: {Reason}", e.Message);
-        }
+        Resumed?.Invoke(since);
     }
 
     public void Dispose()
     {
         redis.ConnectionFailed -= Lost;
         redis.ConnectionRestored -= Restored;
+        redis.GetSubscriber().Unsubscribe(Channel);
     }
 
-    private sealed record Message(Guid Origin, RunState State);
+    private sealed record Message(Guid Origin, RunState? State);
 }
