@@ -27,9 +27,24 @@ public sealed class RunCatchUp(RedisRunUpdateBus bus, IDbContextFactory<WebGenDb
         return Task.CompletedTask;
     }
 
+    /// <summary>The hub's backplane has a connection of its own, which may come back a little later than the bus's.</summary>
+    private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
+
+    private const int Attempts = 30;
+
     private void OnResumed(DateTime sinceUtc) => _ = CatchUpAsync(sinceUtc);
 
     private async Task CatchUpAsync(DateTime sinceUtc)
+    {
+        for (var attempt = 1; attempt <= Attempts; attempt++)
+        {
+            if (await TryCatchUpAsync(sinceUtc, last: attempt == Attempts))
+                return;
+            await Task.Delay(RetryAfter);
+        }
+    }
+
+    private async Task<bool> TryCatchUpAsync(DateTime sinceUtc, bool last)
     {
         try
         {
@@ -43,10 +58,13 @@ public sealed class RunCatchUp(RedisRunUpdateBus bus, IDbContextFactory<WebGenDb
                 await hub.Clients.Group(RunsHub.Group(state.Id)).RunUpdated(state);
             }
             logger.LogInformation("Redis is back: {Count} runs read again from the database for their watchers", runs.Count);
+            return true;
         }
         catch (Exception e) when (e is DbException or RedisException)
         {
-            logger.LogWarning("Catching up after Redis came back failed: {Reason}", e.Message);
+            if (last)
+                logger.LogWarning("Catching up after Redis came back failed {Attempts} times, last: {Reason}", Attempts, e.Message);
+            return false;
         }
     }
 }

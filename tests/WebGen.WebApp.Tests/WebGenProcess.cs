@@ -12,9 +12,10 @@ namespace WebGen.WebApp.Tests;
 public sealed class WebGenProcess : IAsyncDisposable
 {
     private readonly Process process;
+    private readonly string home;
     private readonly StringBuilder output = new();
 
-    private WebGenProcess(Process process, Uri address) => (this.process, Address) = (process, address);
+    private WebGenProcess(Process process, string home, Uri address) => (this.process, this.home, Address) = (process, home, address);
 
     public Uri Address { get; }
 
@@ -31,6 +32,22 @@ public sealed class WebGenProcess : IAsyncDisposable
     /// <summary>Starts the app and returns once its /healthz answers (at most 2 minutes: two busy cores).</summary>
     public static async Task<WebGenProcess> StartAsync(IReadOnlyDictionary<string, string> settings)
     {
+        var app = Start(settings);
+        await app.WaitHealthyAsync();
+        return app;
+    }
+
+    /// <summary>Runs the app until it exits by itself (a one-shot step such as WebGen:MigrateOnly); its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(IReadOnlyDictionary<string, string> settings, TimeSpan timeout)
+    {
+        await using var app = Start(settings);
+        using var limit = new CancellationTokenSource(timeout);
+        await app.process.WaitForExitAsync(limit.Token);
+        return (app.process.ExitCode, app.Output);
+    }
+
+    private static WebGenProcess Start(IReadOnlyDictionary<string, string> settings)
+    {
         var root = WebGenFactory.RepositoryRoot();
         var address = new Uri($"http://127.0.0.1:{FreePort()}");
         var start = new ProcessStartInfo("dotnet")
@@ -39,6 +56,10 @@ public sealed class WebGenProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        // A home of its own, as on a machine of its own: nothing (such as ASP.NET Core's default key folder
+        // ~/.aspnet/DataProtection-Keys) is shared between two processes unless WebGen shares it.
+        var home = Directory.CreateTempSubdirectory("webgen-home-").FullName;
+        start.Environment["HOME"] = home;
         foreach (var argument in (string[])[Path.Combine(root, "WebApp", "bin", "Release", "net10.0", "WebGen.WebApp.dll"), "--urls", address.ToString()])
             start.ArgumentList.Add(argument);
         foreach (var (key, value) in settings)
@@ -46,12 +67,11 @@ public sealed class WebGenProcess : IAsyncDisposable
             start.ArgumentList.Add($"--{key}");
             start.ArgumentList.Add(value);
         }
-        var app = new WebGenProcess(Process.Start(start)!, address);
+        var app = new WebGenProcess(Process.Start(start)!, home, address);
         app.process.OutputDataReceived += (_, e) => app.Append(e.Data);
         app.process.ErrorDataReceived += (_, e) => app.Append(e.Data);
         app.process.BeginOutputReadLine();
         app.process.BeginErrorReadLine();
-        await app.WaitHealthyAsync();
         return app;
     }
 
@@ -95,6 +115,7 @@ public sealed class WebGenProcess : IAsyncDisposable
     {
         await KillAsync();
         process.Dispose();
+        Directory.Delete(home, recursive: true);
     }
 
     private static int FreePort()
