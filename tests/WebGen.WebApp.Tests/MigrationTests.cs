@@ -28,6 +28,13 @@ public sealed class MigrationTests : IDisposable
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
     /// <summary>The class-mode settings the previous version's database was made with (its instructor).</summary>
+    /// <summary>How many migrations the app has for SQLite (an upgraded database has each applied once).</summary>
+    private static int SqliteMigrations()
+    {
+        using var db = new SqliteDesignTimeFactory().CreateDbContext([]);
+        return db.Database.GetMigrations().Count();
+    }
+
     private static Dictionary<string, string?> ClassMode => new()
     {
         ["WebGen:Mode"] = "class",
@@ -73,7 +80,7 @@ public sealed class MigrationTests : IDisposable
 
         Assert.Equal(["ssvae|Done"], Query("""SELECT "Model" || '|' || "Status" FROM "Reviews";"""));
         Assert.Equal(["gmvae", "ssvae"], Query("""SELECT json_extract("OptionsJson", '$.model') FROM "Runs" ORDER BY "CreatedUtc" DESC;"""));
-        Assert.Equal(2, Query("""SELECT "MigrationId" FROM "__EFMigrationsHistory";""").Count);
+        Assert.Equal(SqliteMigrations(), Query("""SELECT "MigrationId" FROM "__EFMigrationsHistory";""").Count);
     }
 
     [Fact]

@@ -32,8 +32,19 @@ public sealed class RunVersionTests
             .Content.ReadFromJsonAsync<RunState[]>(app.Json))![0];
 
         await client.PostAsync($"/api/runs/{queued.Id}/cancel", null);
-        var cancelled = (await client.GetFromJsonAsync<RunState>($"/api/runs/{queued.Id}", app.Json))!;
+        var cancelled = await FinishedAsync(client, app, queued.Id);
 
         Assert.True(cancelled.Version > queued.Version, $"queued at version {queued.Version}, cancelled at {cancelled.Version}");
+    }
+
+    private static async Task<RunState> FinishedAsync(HttpClient client, WebGenFactory app, Guid id)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        while (true)
+        {
+            var state = (await client.GetFromJsonAsync<RunState>($"/api/runs/{id}", app.Json, timeout.Token))!;
+            if (state.IsFinished) return state;
+            await Task.Delay(50, timeout.Token);
+        }
     }
 }
