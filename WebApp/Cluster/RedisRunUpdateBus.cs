@@ -25,7 +25,17 @@ public sealed class RedisRunUpdateBus : IRunUpdateBus, IDisposable
     public RedisRunUpdateBus(IConnectionMultiplexer redis, ILogger<RedisRunUpdateBus> logger)
     {
         (this.redis, this.logger) = (redis, logger);
-        redis.GetSubscriber().Subscribe(Channel, (_, message) => Deliver(message));
+        try
+        {
+            redis.GetSubscriber().Subscribe(Channel, (_, message) => Deliver(message));
+        }
+        catch (RedisException e)
+        {
+            // Registered all the same: the connection subscribes when Redis answers. Until then this front end's
+            // pages see only its own runs' changes.
+            lostSinceUtc = DateTime.UtcNow;
+            logger.LogWarning("Redis does not answer ({Reason}): other front ends' run updates wait until it does", e.Message);
+        }
         redis.ConnectionFailed += Lost;
         redis.ConnectionRestored += Restored;
     }
