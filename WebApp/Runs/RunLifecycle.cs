@@ -50,7 +50,7 @@ public sealed class RunLifecycle(IDbContextFactory<WebGenDb> dbFactory, IHubCont
         }
         catch (StackExchange.Redis.RedisException e)
         {
-            // Stored already: the hub's watchers get it when Redis is back (see RedisRunUpdateBus).
+            // Stored already: the hub's watchers get it when Redis is back (RunCatchUp).
             logger.LogWarning("Run {Run} version {Version} not pushed to the hub: {Reason}", state.Id, state.Version, e.Message);
         }
         await updates.PublishAsync(state);
