@@ -1,8 +1,10 @@
 using Microsoft.Extensions.FileProviders;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using MudBlazor.Services;
 using WebGen.WebApp;
 using WebGen.WebApp.Accounts;
 using WebGen.WebApp.Assignments;
+using WebGen.WebApp.Cluster;
 using WebGen.WebApp.Components;
 using WebGen.WebApp.Data;
 using WebGen.WebApp.Explorers;
@@ -23,6 +25,7 @@ builder.Services.AddHealthChecks();
 builder.Services.AddProblemDetails();
 builder.AddSecurity();
 builder.AddData();
+builder.AddCluster();
 builder.AddRuns();
 builder.AddAccounts();
 builder.AddReviews();
@@ -52,7 +55,7 @@ app.UseStaticFiles(new StaticFileOptions
     FileProvider = new PhysicalFileProvider(Path.GetFullPath(app.Configuration[$"{WebGenOptions.Section}:AssetsFolder"]
         ?? Path.Combine(app.Environment.ContentRootPath, "..", "wwwroot-assets"))),
 });
-app.MapHealthChecks("/healthz");
+app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = HealthText.WriteAsync });
 app.MapAccounts();
 app.MapRunsApi();
 app.MapGalleryApi();
@@ -63,6 +66,8 @@ app.MapHub<RunsHub>(RunsHub.Path);
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 await app.Services.PrepareStoreAsync();
+if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WebGenOptions>>().Value.MigrateOnly)
+    return; // a deployment's one-shot migrate step (compose.yaml): the schema is ready, serve nothing
 app.Run();
 
 /// <summary>Lets integration tests host the app with <c>WebApplicationFactory&lt;Program&gt;</c>.</summary>

@@ -30,6 +30,9 @@ public sealed class WebGenOptions
 
     public bool IsClassMode => Mode.Equals(ClassMode, StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>Prepare the database (migrations, the class's settings, the instructor) and exit: a deployment's migrate step.</summary>
+    public bool MigrateOnly { get; set; }
+
     /// <summary>Class mode's settings (section "WebGen:Class").</summary>
     public ClassOptions Class { get; set; } = new();
 

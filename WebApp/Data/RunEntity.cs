@@ -37,6 +37,9 @@ public sealed class RunEntity
     /// <summary>How many times the server died while training this run (found still running at a start).</summary>
     public int Crashes { get; set; }
 
+    /// <summary>Raised by every stored change of the run, so watchers on any front end can drop a late update.</summary>
+    public long Version { get; set; }
+
     /// <summary>The account that queued the run (null in single mode), and its name as shown to instructors.</summary>
     public string? OwnerId { get; set; }
     public string? OwnerName { get; set; }

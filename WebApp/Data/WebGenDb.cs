@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -7,9 +8,10 @@ namespace WebGen.WebApp.Data;
 /// <summary>
 /// The web app's one database: runs and their history, reviews, and the class (Identity's accounts, settings,
 /// invitation codes). Each provider has its own subclass so that each has its own migrations (Migrations/Sqlite,
-/// Migrations/Postgres); services ask for this base type.
+/// Migrations/Postgres); services ask for this base type. It also keeps the Data Protection keys, so every front end on
+/// one database reads the cookies any other wrote.
 /// </summary>
-public abstract class WebGenDb(DbContextOptions options) : IdentityDbContext<IdentityUser>(options)
+public abstract class WebGenDb(DbContextOptions options) : IdentityDbContext<IdentityUser>(options), IDataProtectionKeyContext
 {
     public DbSet<RunEntity> Runs => Set<RunEntity>();
     public DbSet<MetricPointEntity> MetricPoints => Set<MetricPointEntity>();
@@ -21,6 +23,7 @@ public abstract class WebGenDb(DbContextOptions options) : IdentityDbContext<Ide
     public DbSet<SubmissionEntity> Submissions => Set<SubmissionEntity>();
     public DbSet<GradeChangeEntity> GradeChanges => Set<GradeChangeEntity>();
     public DbSet<RegradeEntity> Regrades => Set<RegradeEntity>();
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

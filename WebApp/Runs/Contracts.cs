@@ -9,6 +9,8 @@ namespace WebGen.WebApp.Runs;
 /// of the newest preview grid (0 before the first); an SSVAE's <see cref="TestAccuracy"/> is measured at every preview.
 /// In class mode <see cref="OwnerId"/> is the account that queued the run and <see cref="Owner"/> its name; both are
 /// null in single mode. A run an instructor marked <see cref="IsDemo"/> is shown to every student in the explorers.
+/// <see cref="Version"/> grows with every stored change, so a watcher keeps the newest state
+/// whatever order updates arrive in.
 /// </summary>
 public sealed record RunState(
     Guid Id,
@@ -24,7 +26,8 @@ public sealed record RunState(
     IReadOnlyList<AccuracyPoint>? TestAccuracy = null,
     string? OwnerId = null,
     string? Owner = null,
-    bool IsDemo = false)
+    bool IsDemo = false,
+    long Version = 0)
 {
     public bool IsFinished => Status is RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled;
 
@@ -33,6 +36,9 @@ public sealed record RunState(
 
     /// <summary>How pages name a run: its model and seed, e.g. "SSVAE · seed 2".</summary>
     public string Label => $"{ModelNames.Title(Options.Model)} · seed {Options.Seed}";
+
+    /// <summary>Whether this state may replace <paramref name="shown"/>: the same run and not older (a late update never wins).</summary>
+    public bool Supersedes(RunState? shown) => shown is null || (shown.Id == Id && Version >= shown.Version);
 }
 
 /// <summary>The classifier's accuracy on the 10,000 MNIST test images at a step of an SSVAE's training.</summary>

@@ -71,7 +71,7 @@ public sealed class RunCatalog(
             creating.Release();
         }
         var states = entities.Select(e => e.ToState()).ToList();
-        lifecycle.Queued(states, limited);
+        await lifecycle.QueuedAsync(states, limited);
         return (states, new Dictionary<string, string[]>());
     }
 

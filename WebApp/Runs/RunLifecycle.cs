@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 using WebGen.Shared;
 using WebGen.WebApp.Accounts;
+using WebGen.WebApp.Cluster;
 using WebGen.WebApp.Data;
 
 namespace WebGen.WebApp.Runs;
@@ -11,7 +12,8 @@ namespace WebGen.WebApp.Runs;
 /// A run's changes of state after it is queued: the fair queue the worker's slots take runs from, cancelling (queued
 /// or running), storing what a running run reports and telling its watchers, and queueing again after a restart.
 /// </summary>
-public sealed class RunLifecycle(IDbContextFactory<WebGenDb> dbFactory, IHubContext<RunsHub, IRunsClient> hub, ClassRules rules)
+public sealed class RunLifecycle(IDbContextFactory<WebGenDb> dbFactory, IHubContext<RunsHub, IRunsClient> hub, ClassRules rules,
+    IRunUpdateBus updates, ILogger<RunLifecycle> logger)
 {
     /// <summary>A run found training at this many starts (its process died under it each time) is failed, not queued again.</summary>
     public const int MaxCrashes = 2;
@@ -30,18 +32,37 @@ public sealed class RunLifecycle(IDbContextFactory<WebGenDb> dbFactory, IHubCont
     }
 
     /// <summary>
-    /// Raised with every change pushed to the hub (throttled the same way): the app's own pages listen here
-    /// in-process, other clients through <c>/hubs/runs</c>.
+    /// Raised with every change pushed to the hub (throttled the same way), made on this process or any other front
+    /// end's (<see cref="IRunUpdateBus"/>): the app's own pages listen here, other clients through <c>/hubs/runs</c>.
     /// </summary>
-    public event Action<RunState>? Changed;
+    public event Action<RunState>? Changed
+    {
+        add => updates.Received += value;
+        remove => updates.Received -= value;
+    }
+
+    /// <summary>Tells a run's watchers everywhere its new state: the hub's (on every front end) and the pages'.</summary>
+    internal async Task PublishAsync(RunState state)
+    {
+        try
+        {
+            await hub.Clients.Group(RunsHub.Group(state.Id)).RunUpdated(state);
+        }
+        catch (StackExchange.Redis.RedisException e)
+        {
+            // Stored already: the hub's watchers get it when Redis is back (RunCatchUp).
+            logger.LogWarning("Run {Run} version {Version} not pushed to the hub: {Reason}", state.Id, state.Version, e.Message);
+        }
+        await updates.PublishAsync(state);
+    }
 
     /// <summary>Puts newly stored runs in the queue and tells the pages; <paramref name="limited"/>: the class's limits hold them.</summary>
-    internal void Queued(IEnumerable<RunState> runs, bool limited)
+    internal async Task QueuedAsync(IEnumerable<RunState> runs, bool limited)
     {
         foreach (var run in runs)
         {
             queue.Enqueue(new QueuedRun(run.Id, run.OwnerId ?? "", limited));
-            Changed?.Invoke(run);
+            await updates.PublishAsync(run);
         }
     }
 
@@ -130,10 +151,10 @@ public sealed class RunLifecycle(IDbContextFactory<WebGenDb> dbFactory, IHubCont
             var entity = await db.Runs.SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
             if (entity is null || !change(entity, db))
                 return null;
+            entity.Version++;
             await db.SaveChangesAsync(cancellationToken);
             var state = entity.ToState();
-            await hub.Clients.Group(RunsHub.Group(id)).RunUpdated(state);
-            Changed?.Invoke(state);
+            await PublishAsync(state);
             return state;
         }
         finally
@@ -157,10 +178,12 @@ public sealed class RunLifecycle(IDbContextFactory<WebGenDb> dbFactory, IHubCont
             if (run.Status == RunStatus.Running && ++run.Crashes >= MaxCrashes)
             {
                 (run.Status, run.FinishedUtc) = (RunStatus.Failed, DateTime.UtcNow);
+                run.Version++;
                 run.Error = $"The server stopped twice while training this run (last at step {run.Step}); it is not retried again — queue it again to retry.";
                 continue;
             }
             run.Status = RunStatus.Queued;
+            run.Version++;
             var limited = rules.IsClassMode && run.OwnerId is not null && !instructors.Contains(run.OwnerId);
             queue.Enqueue(new QueuedRun(run.Id, run.OwnerId ?? "", limited));
         }

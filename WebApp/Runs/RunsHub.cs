@@ -8,7 +8,10 @@ namespace WebGen.WebApp.Runs;
 
 /// <summary>
 /// Live progress of runs: a client subscribes per run and first receives its current state. In class mode only
-/// signed-in users connect, and a student subscribes only to their own runs.
+/// signed-in users connect, and a student subscribes only to their own runs. With several front ends (SignalR's Redis
+/// backplane) updates of one run may come from any of them: a client keeps a state only when its
+/// <see cref="RunState.Version"/> is not older than the one it holds, and on reconnecting subscribes again, which
+/// answers the state stored now.
 /// </summary>
 [Authorize(Policy = ClassPolicies.Member)]
 public sealed class RunsHub(RunCatalog runs, ClassAccess access) : Hub<IRunsClient>, IRunsHub

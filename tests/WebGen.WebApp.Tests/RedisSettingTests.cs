@@ -1,0 +1,43 @@
+namespace WebGen.WebApp.Tests;
+
+/// <summary>ConnectionStrings:Redis as a careless operator gives it: malformed, or naming a Redis that does not answer.</summary>
+public sealed class RedisSettingTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("webgen-redis-setting-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    private Dictionary<string, string> Settings(string redis) => new()
+    {
+        ["ConnectionStrings:Runs"] = $"Data Source={Path.Combine(folder, "webgen.db")};Pooling=False",
+        ["WebGen:RunsFolder"] = Path.Combine(folder, "runs"),
+        ["ConnectionStrings:Redis"] = redis,
+    };
+
+    [Fact]
+    public async Task AMalformedRedisConnectionString_StopsTheAppNamingTheSettingAndAnExample()
+    {
+        var (exitCode, output) = await WebGenProcess.RunToExitAsync(Settings("127.0.0.1:6379,bogus=1"), TimeSpan.FromMinutes(2));
+
+        Assert.True(exitCode != 0 && output.Contains("ConnectionStrings:Redis \"127.0.0.1:6379,bogus=1\" is not a Redis connection string (e.g. \"redis:6379\")"), output);
+    }
+
+    [Fact]
+    public async Task ARedisThatDoesNotAnswer_LeavesTheAppServing_AndHealthzSaysRedisIsDegraded()
+    {
+        await using var app = await WebGenProcess.StartAsync(Settings($"127.0.0.1:{ClosedPort()}"));
+        using var client = new HttpClient { BaseAddress = app.Address };
+
+        var health = await client.GetStringAsync("/healthz");
+
+        Assert.Matches(@"^Degraded\nredis: Degraded \(Redis does not answer: ", health);
+    }
+
+    /// <summary>A port nothing listens on: one the system just handed out and took back.</summary>
+    private static int ClosedPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
