@@ -20,7 +20,7 @@ builder.Services.AddHealthChecks();
 builder.Services.AddProblemDetails();
 builder.AddSecurity();
 builder.AddData();
-builder.AddRuns();
+builder.AddRuns(args);
 builder.AddAccounts();
 builder.AddReviews();
 builder.Services.AddSingleton<WebGen.WebApp.Styles.StyleExplorer>();
@@ -46,15 +46,26 @@ app.UseStaticFiles(new StaticFileOptions
     FileProvider = new PhysicalFileProvider(Path.GetFullPath(app.Configuration[$"{WebGenOptions.Section}:AssetsFolder"]
         ?? Path.Combine(app.Environment.ContentRootPath, "..", "wwwroot-assets"))),
 });
-app.MapHealthChecks("/healthz");
+app.MapHealthChecks("/healthz", new() { ResponseWriter = RunExecution.WriteHealth });
+app.MapRunDashboard();
 app.MapAccounts();
 app.MapRunsApi();
 app.MapReviewsApi().RequireAuthorization(ClassPolicies.Instructor); // reviews are for instructors (everyone in single mode)
 app.MapHub<RunsHub>(RunsHub.Path);
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
-await app.Services.PrepareStoreAsync();
+try
+{
+    await app.Services.PrepareStoreAsync();
+}
+catch (InvalidOperationException refused)
+{
+    // Settings or a database this process cannot use: one line saying what is wrong and what is accepted.
+    await Console.Error.WriteLineAsync(refused.Message);
+    return 2;
+}
 app.Run();
+return 0;
 
 /// <summary>Lets integration tests host the app with <c>WebApplicationFactory&lt;Program&gt;</c>.</summary>
 public partial class Program;

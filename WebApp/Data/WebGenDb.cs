@@ -16,6 +16,7 @@ public abstract class WebGenDb(DbContextOptions options) : IdentityDbContext<Ide
     public DbSet<ClassSettingsEntity> ClassSettings => Set<ClassSettingsEntity>();
     public DbSet<InvitationEntity> Invitations => Set<InvitationEntity>();
     public DbSet<ReviewEntity> Reviews => Set<ReviewEntity>();
+    public DbSet<WorkerEntity> Workers => Set<WorkerEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -25,6 +26,7 @@ public abstract class WebGenDb(DbContextOptions options) : IdentityDbContext<Ide
         modelBuilder.ApplyConfiguration(new ClassSettingsEntityConfiguration());
         modelBuilder.ApplyConfiguration(new InvitationEntityConfiguration());
         modelBuilder.ApplyConfiguration(new ReviewEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new WorkerEntityConfiguration());
     }
 }
 

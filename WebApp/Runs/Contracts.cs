@@ -8,7 +8,7 @@ namespace WebGen.WebApp.Runs;
 /// together as replicates (seeds seed..seed+N−1) share a <see cref="Group"/>. <see cref="PreviewStep"/> is the step
 /// of the newest preview grid (0 before the first); an SSVAE's <see cref="TestAccuracy"/> is measured at every preview.
 /// In class mode <see cref="OwnerId"/> is the account that queued the run and <see cref="Owner"/> its name; both are
-/// null in single mode.
+/// null in single mode. <see cref="Version"/> rises with every stored change: of two states of one run, the higher is newer.
 /// </summary>
 public sealed record RunState(
     Guid Id,
@@ -23,7 +23,8 @@ public sealed record RunState(
     int PreviewStep = 0,
     IReadOnlyList<AccuracyPoint>? TestAccuracy = null,
     string? OwnerId = null,
-    string? Owner = null)
+    string? Owner = null,
+    long Version = 0)
 {
     public bool IsFinished => Status is RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled;
 

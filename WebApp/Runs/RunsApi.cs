@@ -62,7 +62,7 @@ public static class RunsApi
         run.MapGet("/checkpoint", async (Guid id, RunCatalog runs, CancellationToken cancellationToken) =>
             Artifact((await runs.ArtifactsAsync(id, cancellationToken)).Checkpoint, "application/octet-stream", null, id, "final checkpoint"));
         run.MapGet("/preview.png", (Guid id, IOptions<WebGenOptions> settings) =>
-            Artifact(Path.Combine(settings.Value.RunFolder(id), RunWorker.PreviewFile), "image/png", null, id, "preview grid"));
+            Artifact(Path.Combine(settings.Value.RunFolder(id), RunJob.PreviewFile), "image/png", null, id, "preview grid"));
         return app;
     }
 
@@ -112,13 +112,13 @@ public static class RunsApi
         _ => null,
     };
 
-    /// <summary>Registers the runs' services, the queue worker and the hub.</summary>
-    public static WebApplicationBuilder AddRuns(this WebApplicationBuilder builder)
+    /// <summary>Registers the runs' services, their execution (<see cref="RunExecution"/>) and the hub.</summary>
+    public static WebApplicationBuilder AddRuns(this WebApplicationBuilder builder, string[] args)
     {
         builder.Services.AddSingleton<RunLifecycle>();
         builder.Services.AddSingleton<RunCatalog>();
         builder.Services.AddSingleton<QueueEstimates>();
-        builder.Services.AddHostedService<RunWorker>();
+        builder.AddRunExecution(args);
         builder.Services.ConfigureHttpJsonOptions(o => WebGenJson.Configure(o.SerializerOptions));
         builder.Services.AddSignalR(o => o.AddFilter<HubGuard>()).AddJsonProtocol(o => WebGenJson.Configure(o.PayloadSerializerOptions));
         return builder;

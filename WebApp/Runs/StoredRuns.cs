@@ -21,7 +21,7 @@ public static class StoredRuns
             var progress = run.Step > 0 ? new TrainingProgress(run.Step, options.Iterations, run.Loss, run.Kl, run.Rec, run.StepsPerSecond) : null;
             var metrics = run.MetricsJson is null ? null : JsonColumn.Read<RunMetrics>(run.MetricsJson);
             return new RunState(run.Id, run.Group, options, run.Status, progress, metrics, run.Error, run.CreatedUtc, run.FinishedUtc,
-                run.PreviewStep, run.TestAccuracy, run.OwnerId, run.OwnerName);
+                run.PreviewStep, run.TestAccuracy, run.OwnerId, run.OwnerName, run.Version);
         }
     }
 

@@ -365,8 +365,20 @@ namespace WebGen.WebApp.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("AdmittedUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Attempt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("CancelRequested")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Checkpoint")
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("CheckpointStep")
+                        .HasColumnType("INTEGER");
 
                     b.Property<int>("Crashes")
                         .HasColumnType("INTEGER");
@@ -424,6 +436,13 @@ namespace WebGen.WebApp.Data.Migrations.Sqlite
                     b.Property<string>("TestAccuracyJson")
                         .HasColumnType("TEXT");
 
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("WorkerId")
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("OwnerId", "Status");
@@ -431,6 +450,31 @@ namespace WebGen.WebApp.Data.Migrations.Sqlite
                     b.HasIndex("Status", "CreatedUtc");
 
                     b.ToTable("Runs", (string)null);
+                });
+
+            modelBuilder.Entity("WebGen.WebApp.Data.WorkerEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Device")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("HeartbeatUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Slots")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("StartedUtc")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("HeartbeatUtc");
+
+                    b.ToTable("Workers", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
