@@ -3,6 +3,7 @@ using Hangfire;
 using Hangfire.Dashboard;
 using Hangfire.InMemory;
 using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -32,27 +33,28 @@ public static class RunExecution
         builder.Configuration.AddCommandLine(args,
             new Dictionary<string, string> { ["--roles"] = $"{WebGenOptions.Section}:{nameof(WebGenOptions.Roles)}" });
         var roles = builder.Configuration.GetSection(WebGenOptions.Section).Get<WebGenOptions>() ?? new();
-        builder.Services.AddHangfire((services, hangfire) =>
+        // This host's own storage, not Hangfire's static one: test hosts in one process must not share their jobs.
+        builder.Services.AddSingleton<JobStorage>(services =>
         {
             var settings = services.GetRequiredService<IOptions<WebGenOptions>>().Value;
-            hangfire.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-                .UseSimpleAssemblyNameTypeSerializer()
-                .UseRecommendedSerializerSettings()
-                .UseFilter(new AutomaticRetryAttribute { Attempts = 0 }); // WebGen resumes from the checkpoint instead
-            if (settings.Database.Equals("postgres", StringComparison.OrdinalIgnoreCase))
-                hangfire.UsePostgreSqlStorage(
-                    connection => connection.UseNpgsqlConnection(services.GetRequiredService<IConfiguration>().GetConnectionString("Runs")),
-                    new PostgreSqlStorageOptions
-                    {
-                        // A live worker keeps its job invisible; a dead one's job is fetched again after the lease.
-                        InvisibilityTimeout = settings.Worker.Lease,
-                        UseSlidingInvisibilityTimeout = true,
-                        QueuePollInterval = QueuePollInterval,
-                        PrepareSchemaIfNecessary = true,
-                    });
-            else
-                hangfire.UseInMemoryStorage();
+            if (!settings.Database.Equals("postgres", StringComparison.OrdinalIgnoreCase))
+                return new InMemoryStorage();
+            var storage = new PostgreSqlStorageOptions
+            {
+                // A live worker keeps its job invisible; a dead one's job is fetched again after the lease.
+                InvisibilityTimeout = settings.Worker.Lease,
+                UseSlidingInvisibilityTimeout = true,
+                QueuePollInterval = QueuePollInterval,
+                PrepareSchemaIfNecessary = true,
+            };
+            var connection = services.GetRequiredService<IConfiguration>().GetConnectionString("Runs");
+            return new PostgreSqlStorage(new NpgsqlConnectionFactory(connection, storage), storage);
         });
+        builder.Services.AddHangfire(hangfire => hangfire
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UseFilter(new AutomaticRetryAttribute { Attempts = 0 })); // WebGen resumes from the checkpoint instead
         builder.Services.AddSingleton<WorkerHeartbeat>();
         // Stopped in reverse order: admission first, then the jobs (back to the queue), then the heartbeat.
         builder.Services.AddHostedService(services => services.GetRequiredService<WorkerHeartbeat>());
@@ -88,7 +90,7 @@ public static class RunExecution
         var settings = app.Services.GetRequiredService<IOptions<WebGenOptions>>().Value;
         if (!settings.IsWeb)
             return;
-        app.MapHangfireDashboard(DashboardPath, new DashboardOptions
+        app.MapHangfireDashboard(DashboardPath, storage: app.Services.GetRequiredService<JobStorage>(), options: new DashboardOptions
         {
             Authorization = [],
             // Without accounts anyone who reaches the port is "the instructor": they may look, not delete or requeue.
