@@ -50,7 +50,8 @@ public static class RunExecution
             var connection = services.GetRequiredService<IConfiguration>().GetConnectionString("Runs");
             return new PostgreSqlStorage(new NpgsqlConnectionFactory(connection, storage), storage);
         });
-        builder.Services.AddHangfire(hangfire => hangfire
+        builder.Services.AddHangfire((services, hangfire) => hangfire
+            .UseLogProvider(new HangfireLogs(services.GetRequiredService<ILoggerFactory>()))
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()

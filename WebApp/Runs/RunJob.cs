@@ -84,7 +84,7 @@ public sealed class RunJob(
         using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token);
         var watcher = WatchAsync(id, attempt, cancel, () => lost = true, watching.Token);
         var sinceDiskCheck = System.Diagnostics.Stopwatch.StartNew();
-        var progress = new ProgressRelay(async p =>
+        using var progress = new ProgressRelay(async p =>
         {
             if (diskQuota is { } quota && sinceDiskCheck.Elapsed >= DiskCheckInterval)
             {
@@ -239,10 +239,11 @@ public sealed class RunJob(
     /// Takes reports on the training thread without ever blocking it (the store and the pushes happen on the thread
     /// pool), and passes on at most one per <see cref="ProgressInterval"/>: the newest, so the last step always arrives.
     /// </summary>
-    private sealed class ProgressRelay : IProgress<TrainingProgress>
+    private sealed class ProgressRelay : IProgress<TrainingProgress>, IDisposable
     {
         private readonly Channel<TrainingProgress> latest =
             Channel.CreateBounded<TrainingProgress>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
+        private readonly CancellationTokenSource flushing = new();
         private readonly Task relaying;
 
         public ProgressRelay(Func<TrainingProgress, Task> report) => relaying = Task.Run(async () =>
@@ -250,17 +251,27 @@ public sealed class RunJob(
             await foreach (var value in latest.Reader.ReadAllAsync())
             {
                 await report(value);
-                await Task.Delay(ProgressInterval);
+                try
+                {
+                    await Task.Delay(ProgressInterval, flushing.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    // flushing: the newest report goes at once
+                }
             }
         });
 
         public void Report(TrainingProgress value) => latest.Writer.TryWrite(value);
 
-        /// <summary>Stops taking reports and waits until the newest one is passed on.</summary>
-        public Task FlushAsync()
+        /// <summary>Stops taking reports and waits until the newest one is passed on (without the pause between two).</summary>
+        public async Task FlushAsync()
         {
             latest.Writer.TryComplete();
-            return relaying;
+            await flushing.CancelAsync();
+            await relaying;
         }
+
+        public void Dispose() => flushing.Dispose();
     }
 }

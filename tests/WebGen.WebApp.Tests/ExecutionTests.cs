@@ -87,7 +87,12 @@ public sealed class ExecutionTests(WebGenFactory factory, ITestOutputHelper outp
         var folder = Directory.CreateTempSubdirectory("webgen-refused-").FullName;
         try
         {
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+            var start = new ProcessStartInfo("dotnet")
+            {
+                WorkingDirectory = Path.Combine(WebGenFactory.RepositoryRoot(), "WebApp"), // the content root, as ./webgen serve has it
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+            };
             foreach (var argument in (string[])[ClusterFixture.WebAppDll(), "--urls", $"http://127.0.0.1:{WebGenProcess.FreePort()}",
                          "--ConnectionStrings:Runs", $"Data Source={Path.Combine(folder, "runs.db")}", "--WebGen:RunsFolder", folder, flag, value])
                 start.ArgumentList.Add(argument);
