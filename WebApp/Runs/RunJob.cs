@@ -26,7 +26,7 @@ public sealed class RunJob(
     public static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
 
     /// <summary>How often the worker reads whether its run was cancelled or taken over: a cancel reaches it within this.</summary>
-    public static readonly TimeSpan CancelPollInterval = TimeSpan.FromMilliseconds(250);
+    public static readonly TimeSpan CancelPollInterval = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The preview grid of a run in progress, in its run folder.</summary>
     public const string PreviewFile = "preview.png";
