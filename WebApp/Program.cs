@@ -26,7 +26,7 @@ builder.Services.AddProblemDetails();
 builder.AddSecurity();
 builder.AddData();
 builder.AddCluster();
-builder.AddRuns();
+builder.AddRuns(args);
 builder.AddAccounts();
 builder.AddReviews();
 builder.AddAssignments();
@@ -55,7 +55,8 @@ app.UseStaticFiles(new StaticFileOptions
     FileProvider = new PhysicalFileProvider(Path.GetFullPath(app.Configuration[$"{WebGenOptions.Section}:AssetsFolder"]
         ?? Path.Combine(app.Environment.ContentRootPath, "..", "wwwroot-assets"))),
 });
-app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = HealthText.WriteAsync });
+app.MapHealthChecks("/healthz", new() { ResponseWriter = RunExecution.WriteHealth });
+app.MapRunDashboard();
 app.MapAccounts();
 app.MapRunsApi();
 app.MapGalleryApi();
@@ -65,10 +66,20 @@ app.MapAssignmentsApi();
 app.MapHub<RunsHub>(RunsHub.Path);
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
-await app.Services.PrepareStoreAsync();
+try
+{
+    await app.Services.PrepareStoreAsync();
+}
+catch (InvalidOperationException refused)
+{
+    // Settings or a database this process cannot use: one line saying what is wrong and what is accepted.
+    await Console.Error.WriteLineAsync(refused.Message);
+    return 2;
+}
 if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WebGenOptions>>().Value.MigrateOnly)
-    return; // a deployment's one-shot migrate step (compose.yaml): the schema is ready, serve nothing
+    return 0; // a deployment's one-shot migrate step (compose.yaml): the schema is ready, serve nothing
 app.Run();
+return 0;
 
 /// <summary>Lets integration tests host the app with <c>WebApplicationFactory&lt;Program&gt;</c>.</summary>
 public partial class Program;

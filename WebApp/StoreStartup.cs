@@ -15,6 +15,8 @@ public static class StoreStartup
         var options = services.GetRequiredService<IOptions<WebGenOptions>>().Value;
         if (!options.IsClassMode && !options.Mode.Equals(WebGenOptions.SingleMode, StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException($"WebGen:Mode {options.Mode}: accepted values are single, class.");
+        if (Runs.RunExecution.Refusal(options) is { } refusal)
+            throw new InvalidOperationException(refusal);
         await services.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
         await services.GetRequiredService<ClassRules>().LoadAsync(cancellationToken);
         if (!options.IsClassMode)

@@ -10,8 +10,24 @@ public sealed class WebGenOptions
     /// <summary>The data folder holding mnist/ (and svhn/); <c>./webgen serve</c> passes the set-up's folder.</summary>
     public string DataFolder { get; set; } = "data";
 
-    /// <summary>Where runs write their checkpoints and grids, one folder per run.</summary>
+    /// <summary>
+    /// The one root of every run file (checkpoints, previews, grids; uploads under reviews/), one folder per run: on
+    /// several servers a shared folder every web and worker process mounts at this path.
+    /// </summary>
     public string RunsFolder { get; set; } = "../runs";
+
+    /// <summary>
+    /// What this process does: "web" (pages, API, hub; trains nothing), "worker" (trains runs), or "both" (the
+    /// default, one process as <c>./webgen serve</c> runs it). Also the <c>--roles</c> flag.
+    /// </summary>
+    public string Roles { get; set; } = BothRoles;
+
+    public const string WebRole = "web";
+    public const string WorkerRole = "worker";
+    public const string BothRoles = "both";
+
+    public bool IsWeb => !Roles.Equals(WorkerRole, StringComparison.OrdinalIgnoreCase);
+    public bool IsWorker => !Roles.Equals(WebRole, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Static files served beside the framework's (defaults to the repository's wwwroot-assets/).</summary>
     public string? AssetsFolder { get; set; }
@@ -35,9 +51,6 @@ public sealed class WebGenOptions
 
     /// <summary>Class mode's settings (section "WebGen:Class").</summary>
     public ClassOptions Class { get; set; } = new();
-
-    /// <summary>How many runs train at once. One per device is the default: two runs on one device only share it.</summary>
-    public int MaxConcurrentRuns { get; set; } = 1;
 
     /// <summary>What the worker may spend on a run (section "WebGen:Worker").</summary>
     public WorkerOptions Worker { get; set; } = new();
@@ -65,6 +78,21 @@ public sealed class WebGenOptions
 /// <summary>The worker's settings, section "WebGen:Worker".</summary>
 public sealed class WorkerOptions
 {
+    /// <summary>How many runs one worker trains at once on its device; on a CPU each gets cores / slots threads.</summary>
+    public int Slots { get; set; } = 1;
+
+    /// <summary>The most slots a worker may have: each is a training thread and a run's memory.</summary>
+    public const int MaxSlots = 64;
+
+    /// <summary>How often a worker tells the database it is alive.</summary>
+    public TimeSpan Heartbeat { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A worker silent this long is dead: its runs are handed out again and resume from their checkpoints (also the
+    /// job system's invisibility timeout).
+    /// </summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>What the server keeps for itself (the runtime, libtorch, pages, hub connections) before runs share the rest.</summary>
     public const long ServerReserveBytes = 1L << 30;
 
@@ -74,6 +102,13 @@ public sealed class WorkerOptions
     /// train at once.
     /// </summary>
     public int? MemoryBudgetMB { get; set; }
+
+    /// <summary>The refusal of worker settings that cannot work; null when they can.</summary>
+    public string? Refusal() =>
+        Slots is < 1 or > MaxSlots ? $"WebGen:Worker:Slots {Slots}: accepted values are 1 to {MaxSlots}."
+        : Heartbeat < TimeSpan.FromMilliseconds(100) ? $"WebGen:Worker:Heartbeat {Heartbeat}: accepted values are 00:00:00.1 or longer."
+        : Lease < 2 * Heartbeat ? $"WebGen:Worker:Lease {Lease}: accepted values are at least twice the heartbeat ({2 * Heartbeat})."
+        : null;
 
     public long MemoryBudgetBytes(int concurrentRuns) => MemoryBudgetMB is { } mb
         ? mb * (1L << 20)

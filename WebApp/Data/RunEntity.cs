@@ -34,10 +34,28 @@ public sealed class RunEntity
     public DateTime CreatedUtc { get; set; }
     public DateTime? FinishedUtc { get; set; }
 
-    /// <summary>How many times the server died while training this run (found still running at a start).</summary>
+    /// <summary>How many times the worker training this run died under it (its heartbeat stopped).</summary>
     public int Crashes { get; set; }
 
-    /// <summary>Raised by every stored change of the run, so watchers on any front end can drop a late update.</summary>
+    /// <summary>
+    /// Which take of the run by a worker this is: raised each time a worker takes it. Every write of the worker carries
+    /// it and is refused once it moved on, so a worker that lost its run (a zombie) writes nothing more.
+    /// </summary>
+    public int Attempt { get; set; }
+
+    /// <summary>The worker training the run (see <see cref="WorkerEntity"/>); null while queued or handed out but not taken.</summary>
+    public string? WorkerId { get; set; }
+
+    /// <summary>When the run was last handed to the job system: the fair queue's "least recently served" reads it.</summary>
+    public DateTime? AdmittedUtc { get; set; }
+
+    /// <summary>The step of the run's newest checkpoint, as its worker recorded it (0 before the first).</summary>
+    public int CheckpointStep { get; set; }
+
+    /// <summary>Set by a cancel from any front end; the worker training the run polls it.</summary>
+    public bool CancelRequested { get; set; }
+
+    /// <summary>Raised by every stored change of the run: watchers keep the newest, and two writers cannot both win.</summary>
     public long Version { get; set; }
 
     /// <summary>The account that queued the run (null in single mode), and its name as shown to instructors.</summary>
@@ -56,6 +74,26 @@ public sealed class RunEntityConfiguration : IEntityTypeConfiguration<RunEntity>
         run.Property(r => r.Status).HasConversion<string>();
         run.HasIndex(r => new { r.OwnerId, r.Status });
         run.HasIndex(r => new { r.Status, r.CreatedUtc });
+        run.Property(r => r.Version).IsConcurrencyToken();
+    }
+}
+
+/// <summary>A live worker process: its training slots, its device and its latest heartbeat (it is dead once that is older than the lease).</summary>
+public sealed class WorkerEntity
+{
+    public required string Id { get; set; }
+    public int Slots { get; set; }
+    public required string Device { get; set; }
+    public DateTime StartedUtc { get; set; }
+    public DateTime HeartbeatUtc { get; set; }
+}
+
+public sealed class WorkerEntityConfiguration : IEntityTypeConfiguration<WorkerEntity>
+{
+    public void Configure(EntityTypeBuilder<WorkerEntity> worker)
+    {
+        worker.ToTable("Workers");
+        worker.HasIndex(w => w.HeartbeatUtc);
     }
 }
 

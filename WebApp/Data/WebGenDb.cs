@@ -24,6 +24,7 @@ public abstract class WebGenDb(DbContextOptions options) : IdentityDbContext<Ide
     public DbSet<GradeChangeEntity> GradeChanges => Set<GradeChangeEntity>();
     public DbSet<RegradeEntity> Regrades => Set<RegradeEntity>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<WorkerEntity> Workers => Set<WorkerEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -38,6 +39,7 @@ public abstract class WebGenDb(DbContextOptions options) : IdentityDbContext<Ide
         modelBuilder.ApplyConfiguration(new SubmissionEntityConfiguration());
         modelBuilder.ApplyConfiguration(new GradeChangeEntityConfiguration());
         modelBuilder.ApplyConfiguration(new RegradeEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new WorkerEntityConfiguration());
     }
 }
 

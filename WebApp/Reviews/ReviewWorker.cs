@@ -18,6 +18,8 @@ public sealed class ReviewWorker(ReviewService reviews, IOptions<WebGenOptions> 
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!options.Value.IsWeb)
+            return; // reviews are queued in the memory of the web process that took the upload, and evaluated there
         await reviews.RequeueAfterRestartAsync(stoppingToken);
         await foreach (var id in reviews.Queued.ReadAllAsync(stoppingToken))
             await EvaluateAsync(id, stoppingToken);

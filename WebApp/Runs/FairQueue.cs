@@ -9,7 +9,7 @@ public sealed record QueuedRun(Guid Run, string User, bool Limited);
 /// <summary>
 /// The order in which queued runs get a training slot: round-robin between users, the user who least recently got a
 /// slot first (a user who never had one before everyone who had, earliest queued first), and first-in first-out within
-/// one user. Not thread-safe: <see cref="RunQueue"/> guards it.
+/// one user. Rebuilt from the store at each decision (<see cref="StoredQueue"/>); not thread-safe.
 /// </summary>
 public sealed class FairQueue
 {
@@ -26,6 +26,9 @@ public sealed class FairQueue
     public void Enqueue(QueuedRun run) => queued.Add((run, arrivals++));
 
     public bool Contains(Guid run) => queued.Exists(q => q.Run.Run == run);
+
+    /// <summary>Records that <paramref name="user"/> got a slot now (a start the store remembers), as <see cref="Take"/> does.</summary>
+    public void Served(string user) => lastServed[user] = served++;
 
     /// <summary>Takes a run out of the queue without serving it (cancelled); false when it is not queued.</summary>
     public bool Remove(Guid run) => queued.RemoveAll(q => q.Run.Run == run) > 0;

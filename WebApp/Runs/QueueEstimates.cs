@@ -7,8 +7,7 @@ using WebGen.WebApp.Data;
 namespace WebGen.WebApp.Runs;
 
 /// <summary>The queue page's estimates: each queued run's place in the start order and when it should start.</summary>
-public sealed class QueueEstimates(
-    IDbContextFactory<WebGenDb> dbFactory, RunLifecycle lifecycle, ClassRules rules, IOptions<WebGenOptions> settings)
+public sealed class QueueEstimates(IDbContextFactory<WebGenDb> dbFactory, ClassRules rules, IOptions<WebGenOptions> settings)
 {
     /// <summary>The training speed assumed for a model no run has measured yet.</summary>
     public const double AssumedStepsPerSecond = 100;
@@ -20,8 +19,8 @@ public sealed class QueueEstimates(
     /// </summary>
     public async Task<IReadOnlyList<QueuedRunEstimate>> QueueAsync(Viewer viewer, CancellationToken cancellationToken = default)
     {
-        var (queued, taken) = lifecycle.Queue.Snapshot();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var (queued, taken) = await StoredQueue.LoadAsync(db, rules, cancellationToken);
         var ids = queued.InArrivalOrder.Select(q => q.Run).Concat(taken.Select(t => t.Run)).ToList();
         var states = (await db.Runs.AsNoTracking().Where(r => ids.Contains(r.Id)).ToListAsync(cancellationToken))
             .ToDictionary(r => r.Id, r => r.ToState());
@@ -33,7 +32,7 @@ public sealed class QueueEstimates(
             var run = states[t.Run];
             return new RunningRun(t.User, t.Limited, TimeSpan.FromSeconds(Math.Max(0, run.Options.Iterations - run.StepsDone) / StepsPerSecond(run)));
         }).ToList();
-        var plan = QueuePlan.Estimate(queued, runningNow, Math.Max(1, settings.Value.MaxConcurrentRuns),
+        var plan = QueuePlan.Estimate(queued, runningNow, Math.Max(1, await LiveSlotsAsync(db, cancellationToken)),
             rules.IsClassMode ? rules.Current.MaxRunningPerUser : int.MaxValue,
             q => states.TryGetValue(q.Run, out var run) ? TimeSpan.FromSeconds(run.Options.Iterations / StepsPerSecond(run)) : TimeSpan.Zero,
             DateTime.UtcNow);
@@ -42,6 +41,19 @@ public sealed class QueueEstimates(
             var run = states[p.Run.Run];
             return new QueuedRunEstimate(p.Position, p.ExpectedStartUtc, viewer.MaySee(run) ? run : null);
         })];
+    }
+
+    /// <summary>How many runs train at once: the slots of every live worker.</summary>
+    public async Task<int> SlotsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await LiveSlotsAsync(db, cancellationToken);
+    }
+
+    private async Task<int> LiveSlotsAsync(WebGenDb db, CancellationToken cancellationToken)
+    {
+        var since = WorkerHeartbeat.LiveSince(settings.Value.Worker);
+        return await db.Workers.AsNoTracking().Where(w => w.HeartbeatUtc > since).SumAsync(w => w.Slots, cancellationToken);
     }
 
     /// <summary>Each model's mean training pace over its last few completed runs.</summary>

@@ -71,7 +71,7 @@ public sealed class RunCatalog(
             creating.Release();
         }
         var states = entities.Select(e => e.ToState()).ToList();
-        await lifecycle.QueuedAsync(states, limited);
+        await lifecycle.QueuedAsync(states);
         return (states, new Dictionary<string, string[]>());
     }
 
@@ -82,7 +82,7 @@ public sealed class RunCatalog(
     private string? TooLargeForTheWorker(TrainingOptions options)
     {
         var needed = MemoryEstimate.For(options).RunBytes;
-        var budget = settings.Value.Worker.MemoryBudgetBytes(settings.Value.MaxConcurrentRuns);
+        var budget = settings.Value.Worker.MemoryBudgetBytes(settings.Value.Worker.Slots);
         if (needed <= budget)
             return null;
         var (sizes, fields) = options.Model == ModelKind.Gmvae

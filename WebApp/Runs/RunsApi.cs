@@ -119,13 +119,13 @@ public static class RunsApi
         _ => null,
     };
 
-    /// <summary>Registers the runs' services, the queue worker and the hub.</summary>
-    public static WebApplicationBuilder AddRuns(this WebApplicationBuilder builder)
+    /// <summary>Registers the runs' services, their execution (<see cref="RunExecution"/>) and the hub.</summary>
+    public static WebApplicationBuilder AddRuns(this WebApplicationBuilder builder, string[] args)
     {
         builder.Services.AddSingleton<RunLifecycle>();
         builder.Services.AddSingleton<RunCatalog>();
         builder.Services.AddSingleton<QueueEstimates>();
-        builder.Services.AddHostedService<RunWorker>();
+        builder.AddRunExecution(args);
         builder.Services.ConfigureHttpJsonOptions(o => WebGenJson.Configure(o.SerializerOptions));
         builder.Services.AddSignalR(o => o.AddFilter<HubGuard>()).AddJsonProtocol(o => WebGenJson.Configure(o.PayloadSerializerOptions));
         return builder;

@@ -76,24 +76,13 @@ public sealed class FairQueueTests
     }
 
     [Fact]
-    public async Task TheRunQueue_OffersARunOnce_AndHoldsAStudentAtTheRunningLimitUntilTheirRunFinishes()
+    public void UsersServedBeforeTheQueueWasLoaded_GoAfterUsersNeverServed_LeastRecentFirst()
     {
-        var queue = new RunQueue(() => 1);
-        var (a1, a2, b1) = (Run("A1"), Run("A2"), Run("B1"));
-        queue.Enqueue(a1);
-        queue.Enqueue(a1); // offered again, as by the re-queue after a restart
-        queue.Enqueue(a2);
-        Assert.Equal(a1, await queue.TakeAsync(CancellationToken.None));
-        queue.Enqueue(a1);
-        var waiting = queue.TakeAsync(CancellationToken.None);
-        Assert.False(waiting.IsCompleted); // A2 waits for A1: A is at the limit
-        queue.Enqueue(b1);
-        Assert.Equal(b1, await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
-        var next = queue.TakeAsync(CancellationToken.None);
-        Assert.False(next.IsCompleted);
-        queue.Finished(a1);
-        Assert.Equal(a2, await next.WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.Equal(0, queue.Snapshot().Queued.Count);
+        // As the store rebuilds it: B started a run long ago, A recently, C never.
+        var queue = Queue(Run("A1"), Run("B1"), Run("C1"));
+        queue.Served("B");
+        queue.Served("A");
+        Assert.Equal(["C1", "B1", "A1"], TakeAll(queue));
     }
 
     [Fact]

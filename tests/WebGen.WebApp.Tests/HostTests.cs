@@ -1,13 +1,18 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 
 namespace WebGen.WebApp.Tests;
 
 public class HostTests(WebGenFactory factory) : IClassFixture<WebGenFactory>
 {
     [Fact]
-    public async Task Healthz_ReportsHealthy()
+    public async Task Healthz_ReportsHealthyWithItsDatabaseAndDevice()
     {
         using var client = factory.CreateClient();
-        Assert.Equal("Healthy", await client.GetStringAsync("/healthz"));
+        var health = await client.GetFromJsonAsync<JsonElement>("/healthz");
+        Assert.Equal("Healthy", health.GetProperty("status").GetString());
+        Assert.Equal("sqlite", health.GetProperty("checks").GetProperty("database").GetProperty("description").GetString());
+        Assert.Contains("slot(s) on cpu", health.GetProperty("checks").GetProperty("device").GetProperty("description").GetString());
     }
 
     [Fact]

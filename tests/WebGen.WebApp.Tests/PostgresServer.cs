@@ -28,8 +28,19 @@ public sealed class PostgresServer : IAsyncLifetime
         if (AsRoot)
             await RunAsync("chown", "nobody", folder);
         await RunAsServerAsync($"{Bin}/initdb", "-D", Data, "-U", User, "--auth=trust", "--no-sync", "-E", "UTF8");
-        // Only on 127.0.0.1 and a socket in its own folder; no fsync: the data is thrown away.
-        await RunAsServerAsync($"{Bin}/pg_ctl", "-D", Data, "-l", Path.Combine(folder, "server.log"), "-w", "-o", $"-p {port} -k {folder} -h 127.0.0.1 -F", "start");
+        await StartAsync();
+    }
+
+    /// <summary>Only on 127.0.0.1 and a socket in its own folder; no fsync: the data is thrown away.</summary>
+    private Task StartAsync() =>
+        RunAsServerAsync($"{Bin}/pg_ctl", "-D", Data, "-l", Path.Combine(folder, "server.log"), "-w", "-o", $"-p {port} -k {folder} -h 127.0.0.1 -F", "start");
+
+    /// <summary>Stops the server (every connection cut), keeps it down for <paramref name="down"/>, and starts it again on the same data and port.</summary>
+    public async Task RestartAsync(TimeSpan down)
+    {
+        await RunAsServerAsync($"{Bin}/pg_ctl", "-D", Data, "-m", "fast", "-w", "stop");
+        await Task.Delay(down);
+        await StartAsync();
     }
 
     public async Task DisposeAsync()

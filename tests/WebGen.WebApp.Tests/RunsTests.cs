@@ -154,10 +154,10 @@ public sealed class RunsTests(WebGenFactory factory) : IClassFixture<WebGenFacto
     [Fact]
     public async Task TwoChangesToOneRunAtOnce_AreAppliedOneAfterTheOther()
     {
-        // The worker marking a run running and a cancel marking it cancelled both start from "queued": one wins, the
-        // other sees the winner's status and refuses, and the store keeps the winner's (never "cancelled" then
-        // overwritten by "running", which trained a cancelled run to the end). The runs are stored, not queued, so
-        // only this test's two changes touch them.
+        // Two writers (the dispatcher handing a run out, a cancel) both start from one status: one wins, the other
+        // sees the winner's status and refuses, and the store keeps the winner's (never "cancelled" then overwritten by
+        // "running", which trained a cancelled run to the end). The runs are stored as failed, a status the
+        // dispatcher never hands out, so only this test's two changes touch them.
         var runs = factory.Services.GetRequiredService<RunLifecycle>();
         var ids = Enumerable.Range(0, 40).Select(_ => Guid.NewGuid()).ToList();
         await using (var db = await factory.Services.GetRequiredService<IDbContextFactory<WebGenDb>>().CreateDbContextAsync())
@@ -166,7 +166,7 @@ public sealed class RunsTests(WebGenFactory factory) : IClassFixture<WebGenFacto
             {
                 Id = id,
                 Group = id,
-                Status = RunStatus.Queued,
+                Status = RunStatus.Failed,
                 CreatedUtc = DateTime.UtcNow,
                 OptionsJson = JsonColumn.Write(TrainingOptions.For(ModelKind.Vae)),
             }));
@@ -181,12 +181,12 @@ public sealed class RunsTests(WebGenFactory factory) : IClassFixture<WebGenFacto
         using var client = factory.CreateClient();
         foreach (var id in ids)
         {
-            var start = Task.Run(() => runs.UpdateAsync(id, From(RunStatus.Queued, RunStatus.Running)));
-            var cancel = Task.Run(() => runs.UpdateAsync(id, From(RunStatus.Queued, RunStatus.Cancelled)));
+            var start = Task.Run(() => runs.UpdateAsync(id, attempt: null, From(RunStatus.Failed, RunStatus.Running)));
+            var cancel = Task.Run(() => runs.UpdateAsync(id, attempt: null, From(RunStatus.Failed, RunStatus.Cancelled)));
             var winners = (await Task.WhenAll(start, cancel)).OfType<RunState>().ToList();
             var stored = await client.GetFromJsonAsync<RunState>($"/api/runs/{id}", factory.Json);
             Assert.Equal(winners.Select(w => w.Status), [stored!.Status]);
-            await runs.UpdateAsync(id, From(RunStatus.Running, RunStatus.Cancelled)); // finished, for the other tests
+            await runs.UpdateAsync(id, attempt: null, From(RunStatus.Running, RunStatus.Cancelled)); // finished, for the other tests
         }
     }
 

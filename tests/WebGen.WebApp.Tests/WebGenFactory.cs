@@ -83,7 +83,7 @@ public class WebGenFactory : WebApplicationFactory<Program>
             Directory.Delete(folder, recursive: true);
     }
 
-    private static string DataFolder() =>
+    public static string DataFolder() =>
         Environment.GetEnvironmentVariable("WEBGEN_DATA") is { Length: > 0 } data ? data : Path.Combine(RepositoryRoot(), "data");
 
     /// <summary>The checkout the tests run from: the folder of WebGen.sln above the test binaries.</summary>

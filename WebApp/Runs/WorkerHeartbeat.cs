@@ -1,0 +1,69 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using WebGen.Compute;
+using WebGen.WebApp.Data;
+
+namespace WebGen.WebApp.Runs;
+
+/// <summary>
+/// A worker process's entry in the store: its slots and device, renewed every <see cref="WorkerOptions.Heartbeat"/>.
+/// The dispatcher counts the slots of live workers and hands a dead one's runs out again. At start it gives each slot
+/// its share of the CPU's cores (libtorch's intra-op threads); at a graceful stop the entry is removed at once.
+/// </summary>
+public sealed class WorkerHeartbeat(IDbContextFactory<WebGenDb> dbFactory, IOptions<WebGenOptions> options, ILogger<WorkerHeartbeat> logger)
+    : BackgroundService
+{
+    /// <summary>This process's worker id: unique per process, so a restarted worker never passes for the one that died.</summary>
+    public string Id { get; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
+
+    /// <summary>The device this worker trains on ("cuda" or "cpu").</summary>
+    public string Device { get; } = options.Value.IsWorker ? Devices.Name("auto") : "none";
+
+    /// <summary>The moment before which a worker's last heartbeat means it is dead.</summary>
+    public static DateTime LiveSince(WorkerOptions worker) => DateTime.UtcNow - worker.Lease;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        if (!settings.IsWorker)
+            return;
+        var slots = settings.Worker.Slots;
+        if (Device == "cpu")
+            TorchSharp.torch.set_num_threads(Math.Max(1, Environment.ProcessorCount / slots));
+        logger.LogInformation("Worker {Id}: {Slots} slot(s) on {Device}", Id, slots, Device);
+        var started = DateTime.UtcNow;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var db = await dbFactory.CreateDbContextAsync(stoppingToken);
+                var entry = await db.Workers.SingleOrDefaultAsync(w => w.Id == Id, stoppingToken);
+                if (entry is null)
+                    db.Workers.Add(entry = new WorkerEntity { Id = Id, Device = Device, StartedUtc = started });
+                (entry.Slots, entry.HeartbeatUtc) = (slots, DateTime.UtcNow);
+                await db.SaveChangesAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Worker {Id}: heartbeat not stored; trying again", Id); // the database may be restarting
+            }
+            await Task.Delay(settings.Worker.Heartbeat, stoppingToken);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (!options.Value.IsWorker)
+            return;
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            await db.Workers.Where(w => w.Id == Id).ExecuteDeleteAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Worker {Id}: entry not removed; it expires after the lease", Id);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using Microsoft.EntityFrameworkCore;
+using WebGen.Tools.Cluster;
+using WebGen.WebApp.Data;
+
+namespace WebGen.WebApp.Tests;
+
+/// <summary>
+/// A real cluster on one machine: a PostgreSQL server (<see cref="PostgresServer"/>), one web process and two worker
+/// processes of the built app on it, sharing one runs folder, with a short heartbeat and lease and a checkpoint every
+/// 100 steps. Workers can be killed (-9) and started again.
+/// </summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    private readonly PostgresServer postgres = new();
+    private readonly string folder = Directory.CreateTempSubdirectory("webgen-cluster-").FullName;
+    private int started;
+
+    public WebGenProcess Web { get; private set; } = null!;
+    public List<WebGenProcess> Workers { get; } = [];
+
+    /// <summary>A worker that stops beating is taken for dead after this.</summary>
+    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(3);
+
+    public PostgresServer Postgres => postgres;
+
+    private string ConnectionString => postgres.ConnectionString("cluster");
+
+    public static string WebAppDll()
+    {
+        var configuration = AppContext.BaseDirectory.Contains("/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
+        return Path.Combine(WebGenFactory.RepositoryRoot(), "WebApp", "bin", configuration, "net10.0", "WebGen.WebApp.dll");
+    }
+
+    private Dictionary<string, string> Settings => new()
+    {
+        ["WebGen:Database"] = "postgres",
+        ["ConnectionStrings:Runs"] = ConnectionString,
+        ["WebGen:RunsFolder"] = Path.Combine(folder, "runs"),
+        ["WebGen:DataFolder"] = WebGenFactory.DataFolder(),
+        ["WebGen:CheckpointEvery"] = "100",
+        ["WebGen:PreviewEvery"] = "100",
+        ["WebGen:Worker:Heartbeat"] = "00:00:00.500",
+        ["WebGen:Worker:Lease"] = Lease.ToString(),
+        ["WebGen:Security:ApiRequestsPerWindow"] = "100000",
+        ["Logging:LogLevel:Default"] = "Warning",
+        ["Logging:LogLevel:WebGen"] = "Information",
+    };
+
+    public async Task InitializeAsync()
+    {
+        await postgres.InitializeAsync();
+        Web = await StartAsync("web"); // first, so the schema is made once before the workers come
+        Workers.Add(await StartAsync("worker"));
+        Workers.Add(await StartAsync("worker"));
+    }
+
+    public Task<WebGenProcess> StartAsync(string role) =>
+        WebGenProcess.StartAsync(WebAppDll(), role, Settings, Path.Combine(folder, $"{role}-{++started}.log"), CancellationToken.None);
+
+    /// <summary>The store, read directly.</summary>
+    public WebGenDb Db() => new PostgresWebGenDb(new DbContextOptionsBuilder<PostgresWebGenDb>().UseNpgsql(ConnectionString).Options);
+
+    /// <summary>The worker process whose id the store records as training <paramref name="run"/>, if any.</summary>
+    public async Task<WebGenProcess?> WorkerTrainingAsync(Guid run)
+    {
+        await using var db = Db();
+        var worker = await db.Runs.AsNoTracking().Where(r => r.Id == run).Select(r => r.WorkerId).SingleAsync();
+        return Workers.FirstOrDefault(w => !w.HasExited && worker is not null && worker.Contains($"-{w.ProcessId}-", StringComparison.Ordinal));
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var process in Workers.Append(Web))
+            await process.DisposeAsync();
+        await postgres.DisposeAsync();
+        Directory.Delete(folder, recursive: true);
+    }
+}

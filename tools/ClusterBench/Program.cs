@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Npgsql;
+using WebGen.Tools.Cluster;
+using WebGen.WebApp.Tests;
+
+// ./webgen bench cluster [--window 20] [--runs 3] [--json]: real WebGen processes, real PostgreSQL.
+var options = Flags(args);
+var webApp = options.GetValueOrDefault("webapp") ?? throw new ArgumentException("--webapp WebGen.WebApp.dll is required");
+var data = options.GetValueOrDefault("data") ?? throw new ArgumentException("--data FOLDER is required");
+var window = TimeSpan.FromSeconds(double.Parse(options.GetValueOrDefault("window") ?? "20", CultureInfo.InvariantCulture));
+var runCount = int.Parse(options.GetValueOrDefault("runs") ?? "3", CultureInfo.InvariantCulture);
+var json = options.ContainsKey("json");
+var folder = Directory.CreateTempSubdirectory("webgen-bench-cluster-").FullName;
+var webGenJson = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+
+try
+{
+    var stepsPerSecond = new SortedDictionary<int, double>();
+    foreach (var slots in (int[])[1, 2, 4])
+    {
+        stepsPerSecond[slots] = await ThroughputAsync(slots);
+        Console.WriteLine($"slots {slots}: {stepsPerSecond[slots]:F1} steps/s in total (VAE, {slots} run(s) at once, one device)");
+    }
+    var (killToResume, lost, trainedTwice) = await KillAsync();
+    Console.WriteLine($"kill -9 of a worker mid-run: resumed on the other worker after {killToResume:F1} s; runs lost {lost}, trained twice {trainedTwice}");
+    var best = stepsPerSecond.MaxBy(p => p.Value).Key;
+    Console.WriteLine($"the slot count that maximises throughput here: {best}");
+    if (json)
+        Console.WriteLine(new JsonObject
+        {
+            ["steps_per_second"] = new JsonObject(stepsPerSecond.Select(p => KeyValuePair.Create(p.Key.ToString(CultureInfo.InvariantCulture), (JsonNode?)Math.Round(p.Value, 1)))),
+            ["best_slots"] = best,
+            ["kill_to_resume_s"] = Math.Round(killToResume, 2),
+            ["runs_lost"] = lost,
+            ["runs_trained_twice"] = trainedTwice,
+        }.ToJsonString());
+    return 0;
+}
+finally
+{
+    Directory.Delete(folder, recursive: true);
+}
+
+// Total steps/s of `slots` endless VAE runs on one single-process server with that many slots, over the window.
+async Task<double> ThroughputAsync(int slots)
+{
+    var runs = Path.Combine(folder, $"slots-{slots}");
+    await using var server = await WebGenProcess.StartAsync(webApp, "both", new Dictionary<string, string>
+    {
+        ["ConnectionStrings:Runs"] = $"Data Source={Path.Combine(runs, "webgen.db")}",
+        ["WebGen:RunsFolder"] = runs,
+        ["WebGen:DataFolder"] = data,
+        ["WebGen:Worker:Slots"] = slots.ToString(CultureInfo.InvariantCulture),
+        ["Logging:LogLevel:Default"] = "Warning",
+    }, Path.Combine(folder, $"slots-{slots}.log"), CancellationToken.None);
+    using var client = new HttpClient { BaseAddress = server.Address };
+    var ids = new List<Guid>();
+    for (var i = 0; i < slots; i++)
+        ids.Add(await CreateAsync(client, iterations: 1_000_000, seed: i));
+    await UntilAsync(async () => (await StepsAsync(client, ids)).All(s => s > 0));
+    await Task.Delay(TimeSpan.FromSeconds(3)); // past the first steps' warm-up
+    var (before, clock) = ((await StepsAsync(client, ids)).Sum(), Stopwatch.StartNew());
+    await Task.Delay(window);
+    var after = (await StepsAsync(client, ids)).Sum();
+    var rate = (after - before) / clock.Elapsed.TotalSeconds;
+    foreach (var id in ids)
+        await client.PostAsync($"/api/runs/{id}/cancel", null);
+    return rate;
+}
+
+// A web process and two workers on PostgreSQL; `runCount` 700-step runs; the worker training the first is killed at step 250.
+async Task<(double KillToResume, int Lost, int TrainedTwice)> KillAsync()
+{
+    var postgres = new PostgresServer();
+    await postgres.InitializeAsync();
+    var processes = new List<WebGenProcess>();
+    try
+    {
+        var connection = postgres.ConnectionString("bench");
+        var settings = new Dictionary<string, string>
+        {
+            ["WebGen:Database"] = "postgres",
+            ["ConnectionStrings:Runs"] = connection,
+            ["WebGen:RunsFolder"] = Path.Combine(folder, "cluster"),
+            ["WebGen:DataFolder"] = data,
+            ["WebGen:CheckpointEvery"] = "100",
+            ["WebGen:Worker:Heartbeat"] = "00:00:00.500",
+            ["WebGen:Worker:Lease"] = "00:00:03",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        Task<WebGenProcess> Start(string role) =>
+            WebGenProcess.StartAsync(webApp, role, settings, Path.Combine(folder, $"cluster-{role}-{processes.Count}.log"), CancellationToken.None);
+        processes.Add(await Start("web"));
+        processes.Add(await Start("worker"));
+        processes.Add(await Start("worker"));
+        using var client = new HttpClient { BaseAddress = processes[0].Address };
+        var ids = new List<Guid>();
+        for (var i = 0; i < runCount; i++)
+            ids.Add(await CreateAsync(client, iterations: 700, seed: i));
+        await UntilAsync(async () => (await StepsAsync(client, [ids[0]]))[0] >= 250);
+
+        await using var db = NpgsqlDataSource.Create(connection);
+        await using var read = db.CreateCommand("""SELECT "WorkerId" FROM "Runs" WHERE "Id" = $1""");
+        read.Parameters.Add(new NpgsqlParameter { Value = ids[0] });
+        var worker = (string?)await read.ExecuteScalarAsync();
+        var victim = processes.Skip(1).Single(p => worker?.Contains($"-{p.ProcessId}-", StringComparison.Ordinal) == true);
+        var stepAtKill = (await StepsAsync(client, [ids[0]]))[0];
+        var clock = Stopwatch.StartNew();
+        await victim.KillAsync();
+        // Resumed: a new progress report (only a live attempt can store one; the dead worker's step stays put).
+        await UntilAsync(async () => (await StepsAsync(client, [ids[0]]))[0] != stepAtKill);
+        var killToResume = clock.Elapsed.TotalSeconds;
+        await UntilAsync(async () => (await StatesAsync(client, ids)).All(s => s.GetProperty("status").GetString() is not ("queued" or "running")));
+        var lost = (await StatesAsync(client, ids)).Count(s => s.GetProperty("status").GetString() != "completed");
+        var trainedTwice = 0;
+        foreach (var id in ids)
+        {
+            var steps = (await client.GetFromJsonAsync<JsonElement[]>($"/api/runs/{id}/history"))!.Select(p => p.GetProperty("step").GetInt32()).ToList();
+            if (steps.Distinct().Count() != steps.Count)
+                trainedTwice++;
+        }
+        return (killToResume, lost, trainedTwice);
+    }
+    finally
+    {
+        foreach (var process in processes)
+            await process.DisposeAsync();
+        await postgres.DisposeAsync();
+    }
+}
+
+async Task<Guid> CreateAsync(HttpClient client, int iterations, int seed)
+{
+    var response = await client.PostAsJsonAsync("/api/runs", new { model = "vae", iterations, seed, device = "cpu" });
+    response.EnsureSuccessStatusCode();
+    return (await response.Content.ReadFromJsonAsync<JsonElement[]>())![0].GetProperty("id").GetGuid();
+}
+
+async Task<List<JsonElement>> StatesAsync(HttpClient client, IEnumerable<Guid> ids)
+{
+    var states = new List<JsonElement>();
+    foreach (var id in ids)
+        states.Add(await client.GetFromJsonAsync<JsonElement>($"/api/runs/{id}", webGenJson));
+    return states;
+}
+
+async Task<List<int>> StepsAsync(HttpClient client, IEnumerable<Guid> ids) =>
+    [.. (await StatesAsync(client, ids)).Select(s => s.TryGetProperty("progress", out var p) && p.ValueKind == JsonValueKind.Object ? p.GetProperty("step").GetInt32() : 0)];
+
+static async Task UntilAsync(Func<Task<bool>> done)
+{
+    var deadline = DateTime.UtcNow.AddMinutes(15);
+    while (!await done())
+    {
+        if (DateTime.UtcNow > deadline)
+            throw new TimeoutException("the cluster did not get there within 15 minutes");
+        await Task.Delay(100);
+    }
+}
+
+static Dictionary<string, string?> Flags(string[] args)
+{
+    var flags = new Dictionary<string, string?>();
+    for (var i = 0; i < args.Length; i++)
+    {
+        if (!args[i].StartsWith("--", StringComparison.Ordinal))
+            throw new ArgumentException($"{args[i]}: expected a flag (--webapp, --data, --window, --runs, --json)");
+        var value = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : null;
+        flags[args[i][2..]] = value;
+    }
+    return flags;
+}
