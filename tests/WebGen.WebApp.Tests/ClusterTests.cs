@@ -31,6 +31,9 @@ public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper outpu
         var killToResume = clock.Elapsed;
         output.WriteLine($"kill-to-resume: {killToResume.TotalSeconds:F1} s (lease {ClusterFixture.Lease.TotalSeconds} s), from the step-{checkpointAtKill} checkpoint");
         Assert.DoesNotContain($"-{training.ProcessId}-", resumed.WorkerId);
+        cluster.Workers.Remove(training);
+        await training.DisposeAsync();
+        cluster.Workers.Add(await cluster.StartAsync("worker")); // two workers again, for the other tests
 
         var final = await WaitForAsync(id, r => r.Status is not (RunStatus.Queued or RunStatus.Running));
         Assert.Equal((RunStatus.Completed, Iterations, attemptAtKill + 1), (final.Status, final.Step, final.Attempt));
