@@ -28,7 +28,7 @@ public sealed class DemoModels(IDbContextFactory<WebGenDb> dbFactory, RunLifecyc
         if (!by.IsInstructor)
             return (null, "Only instructors mark demo models.");
         string? refusal = null;
-        var changed = await lifecycle.UpdateAsync(runId, r =>
+        var changed = await lifecycle.UpdateAsync(runId, attempt: null, r =>
         {
             if (r.Status != RunStatus.Completed)
             {

@@ -106,7 +106,7 @@ public sealed class RunJob(
         });
         var preview = new SamplePreview(settings.PreviewEvery, snapshot =>
         {
-            gallery.Add(runId, snapshot.Step, snapshot.Png);
+            gallery.Add(id, snapshot.Step, snapshot.Png);
             _ = Task.Run(() => runs.UpdateAsync(id, attempt, r =>
             {
                 r.PreviewStep = snapshot.Step;

@@ -29,7 +29,7 @@ public sealed class WorkerHeartbeat(IDbContextFactory<WebGenDb> dbFactory, IOpti
             return;
         var slots = settings.Worker.Slots;
         if (Device == "cpu")
-            TorchSharp.torch.set_num_threads(Math.Max(1, Environment.ProcessorCount / slots));
+            WebGen.Compute.Devices.SetIntraOpThreads(Math.Max(1, Environment.ProcessorCount / slots));
         logger.LogInformation("Worker {Id}: {Slots} slot(s) on {Device}", Id, slots, Device);
         var started = DateTime.UtcNow;
         while (!stoppingToken.IsCancellationRequested)

@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using WebGen.Shared;
 
+using WebGen.Tools.Cluster;
+
 namespace WebGen.WebApp.Tests;
 
 /// <summary>
@@ -38,8 +40,8 @@ public sealed class FrontEnds : IAsyncLifetime
             ["WebGen:Security:ApiRequestsPerWindow"] = "100000",
         };
         // One after the other: the first migrates the database and writes the Data Protection key the second reads.
-        A = await WebGenProcess.StartAsync(settings);
-        B = await WebGenProcess.StartAsync(settings);
+        A = await WebGenProcess.StartAsync(ClusterFixture.WebAppDll(), null, settings);
+        B = await WebGenProcess.StartAsync(ClusterFixture.WebAppDll(), null, settings);
     }
 
     public async Task DisposeAsync()

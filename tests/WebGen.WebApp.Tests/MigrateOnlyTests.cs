@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using WebGen.WebApp.Data;
 
+using WebGen.Tools.Cluster;
+
 namespace WebGen.WebApp.Tests;
 
 /// <summary>A deployment's migrate step (compose.yaml's migrate service): the app with WebGen:MigrateOnly prepares the database and exits.</summary>
@@ -15,7 +17,7 @@ public sealed class MigrateOnlyTests : IDisposable
     {
         var database = Path.Combine(folder, "webgen.db");
 
-        var (exitCode, output) = await WebGenProcess.RunToExitAsync(new Dictionary<string, string>
+        var (exitCode, output) = await WebGenProcess.RunToExitAsync(ClusterFixture.WebAppDll(), new Dictionary<string, string>
         {
             ["WebGen:MigrateOnly"] = "true",
             ["ConnectionStrings:Runs"] = $"Data Source={database};Pooling=False",

@@ -1,5 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using WebGen.Tools.Cluster;
+
 namespace WebGen.WebApp.Tests;
 
 /// <summary>ConnectionStrings:Redis as a careless operator gives it: malformed, or naming a Redis that does not answer.</summary>
@@ -19,7 +21,7 @@ public sealed class RedisSettingTests : IDisposable
     [Fact]
     public async Task AMalformedRedisConnectionString_StopsTheAppNamingTheSettingAndAnExample()
     {
-        var (exitCode, output) = await WebGenProcess.RunToExitAsync(Settings("127.0.0.1:6379,bogus=1"), TimeSpan.FromMinutes(2));
+        var (exitCode, output) = await WebGenProcess.RunToExitAsync(ClusterFixture.WebAppDll(), Settings("127.0.0.1:6379,bogus=1"), TimeSpan.FromMinutes(2));
 
         Assert.True(exitCode != 0 && output.Contains("ConnectionStrings:Redis \"127.0.0.1:6379,bogus=1\" is not a Redis connection string (e.g. \"redis:6379\")"), output);
     }
@@ -27,7 +29,7 @@ public sealed class RedisSettingTests : IDisposable
     [Fact]
     public async Task ARedisThatDoesNotAnswer_LeavesTheAppServing_AndHealthzSaysRedisIsDegraded()
     {
-        await using var app = await WebGenProcess.StartAsync(Settings($"127.0.0.1:{ClosedPort()}"));
+        await using var app = await WebGenProcess.StartAsync(ClusterFixture.WebAppDll(), null, Settings($"127.0.0.1:{ClosedPort()}"));
         using var client = new HttpClient { BaseAddress = app.Address };
 
         var health = await client.GetFromJsonAsync<JsonElement>("/healthz");

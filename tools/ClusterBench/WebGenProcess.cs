@@ -1,87 +1,143 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 
 namespace WebGen.Tools.Cluster;
 
 /// <summary>
-/// One real WebGen process (<c>dotnet WebGen.WebApp.dll</c>) in a role, on a free loopback port, with its output in a
-/// log file; ready once its /healthz answers. Shared by the cluster tests and <c>./webgen bench cluster</c>.
+/// One real WebGen process (<c>dotnet WebGen.WebApp.dll</c>, as <c>./webgen serve</c> runs it) in a role, on a free
+/// loopback port, with a home folder of its own as on a machine of its own (nothing, such as ASP.NET Core's default key
+/// folder, is shared between two processes unless WebGen shares it); ready once its /healthz answers. Its output is kept
+/// for a failure message and, when asked, in a log file. Shared by the process-level tests and <c>./webgen bench cluster</c>.
 /// </summary>
 public sealed class WebGenProcess : IAsyncDisposable
 {
     private readonly Process process;
-    private readonly StreamWriter log;
+    private readonly string home;
+    private readonly StringBuilder output = new();
+    private readonly StreamWriter? log;
 
     public Uri Address { get; }
-    public string Role { get; }
-    public string LogPath { get; }
+    public string? Role { get; }
     public int ProcessId => process.Id;
     public bool HasExited => process.HasExited;
 
-    private WebGenProcess(Process process, StreamWriter log, Uri address, string role, string logPath) =>
-        (this.process, this.log, Address, Role, LogPath) = (process, log, address, role, logPath);
+    /// <summary>What the process printed so far, for a failure message.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (output)
+                return output.ToString();
+        }
+    }
 
-    /// <summary>Starts <paramref name="webAppDll"/> with <c>--roles <paramref name="role"/></c> and these settings (configuration keys).</summary>
-    public static async Task<WebGenProcess> StartAsync(
-        string webAppDll, string role, IReadOnlyDictionary<string, string> settings, string logPath, CancellationToken cancellationToken)
+    private WebGenProcess(Process process, string home, Uri address, string? role, StreamWriter? log) =>
+        (this.process, this.home, Address, Role, this.log) = (process, home, address, role, log);
+
+    /// <summary>
+    /// Starts <paramref name="webAppDll"/> with <c>--roles <paramref name="role"/></c> (none: the default, both) and these
+    /// settings (configuration keys), and returns once its /healthz answers (at most 2 minutes: two busy cores).
+    /// </summary>
+    public static async Task<WebGenProcess> StartAsync(string webAppDll, string? role, IReadOnlyDictionary<string, string> settings,
+        string? logPath = null, CancellationToken cancellationToken = default)
+    {
+        var server = Start(webAppDll, role, settings, logPath);
+        try
+        {
+            await server.WaitHealthyAsync(cancellationToken);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Runs the app until it exits by itself (a one-shot step such as WebGen:MigrateOnly): its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(string webAppDll, IReadOnlyDictionary<string, string> settings, TimeSpan timeout)
+    {
+        await using var app = Start(webAppDll, null, settings, null);
+        using var limit = new CancellationTokenSource(timeout);
+        await app.process.WaitForExitAsync(limit.Token);
+        return (app.process.ExitCode, app.Output);
+    }
+
+    private static WebGenProcess Start(string webAppDll, string? role, IReadOnlyDictionary<string, string> settings, string? logPath)
     {
         webAppDll = Path.GetFullPath(webAppDll);
         var address = new Uri($"http://127.0.0.1:{FreePort()}");
         var start = new ProcessStartInfo("dotnet")
         {
-            // The content root is the repository: the app's own relative paths (wwwroot-assets) resolve from it.
+            // WebApp/ (the dll is in WebApp/bin/<configuration>/net10.0): the content root, as ./webgen serve has it.
             WorkingDirectory = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(webAppDll)!, "..", "..", "..")),
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        var home = Directory.CreateTempSubdirectory("webgen-home-").FullName;
+        start.Environment["HOME"] = home;
         start.ArgumentList.Add(webAppDll);
-        foreach (var argument in (string[])["--urls", address.ToString().TrimEnd('/'), "--roles", role])
+        foreach (var argument in (string[])["--urls", address.ToString().TrimEnd('/')])
             start.ArgumentList.Add(argument);
+        if (role is not null)
+        {
+            start.ArgumentList.Add("--roles");
+            start.ArgumentList.Add(role);
+        }
         foreach (var (key, value) in settings)
         {
             start.ArgumentList.Add($"--{key}");
             start.ArgumentList.Add(value);
         }
-        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start dotnet");
-        var writer = new StreamWriter(logPath, append: true) { AutoFlush = true };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (writer) writer.WriteLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (writer) writer.WriteLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var server = new WebGenProcess(process, writer, address, role, logPath);
-        using var probe = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow.AddSeconds(120);
+        var log = logPath is null ? null : new StreamWriter(logPath, append: true) { AutoFlush = true };
+        var server = new WebGenProcess(Process.Start(start) ?? throw new InvalidOperationException("could not start dotnet"), home, address, role, log);
+        server.process.OutputDataReceived += (_, e) => server.Append(e.Data);
+        server.process.ErrorDataReceived += (_, e) => server.Append(e.Data);
+        server.process.BeginOutputReadLine();
+        server.process.BeginErrorReadLine();
+        return server;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (output)
+        {
+            output.AppendLine(line);
+            log?.WriteLine(line);
+        }
+    }
+
+    private async Task WaitHealthyAsync(CancellationToken cancellationToken)
+    {
+        using var probe = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow.AddMinutes(2);
         while (true)
         {
             if (process.HasExited)
-            {
-                await server.DisposeAsync();
-                throw new InvalidOperationException($"the {role} process exited with code {process.ExitCode} at start; its log: {logPath}");
-            }
+                throw new InvalidOperationException($"WebGen ({Role ?? "both"}) on {Address} exited with code {process.ExitCode} at start:\n{Output}");
             try
             {
-                if ((await probe.GetAsync("/healthz", cancellationToken)).IsSuccessStatusCode)
-                    return server;
+                if ((await probe.GetAsync("/healthz", cancellationToken)).StatusCode == HttpStatusCode.OK)
+                    return;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 // not listening yet
             }
             if (DateTime.UtcNow > deadline)
-            {
-                await server.DisposeAsync();
-                throw new TimeoutException($"the {role} process did not answer /healthz within 120 s; its log: {logPath}");
-            }
-            await Task.Delay(250, cancellationToken);
+                throw new TimeoutException($"WebGen ({Role ?? "both"}) on {Address} did not answer /healthz within 2 minutes:\n{Output}");
+            await Task.Delay(200, cancellationToken);
         }
     }
 
-    /// <summary>kill -9: the process dies at once, with no chance to hand anything back.</summary>
+    /// <summary>kill -9: the process dies at once, with no chance to hand anything back, as when its machine dies.</summary>
     public async Task KillAsync()
     {
         if (!process.HasExited)
-            process.Kill(); // SIGKILL on Linux
+            process.Kill(entireProcessTree: true); // SIGKILL on Linux
         await process.WaitForExitAsync();
     }
 
@@ -112,7 +168,8 @@ public sealed class WebGenProcess : IAsyncDisposable
     {
         await KillAsync();
         process.Dispose();
-        lock (log)
-            log.Dispose();
+        lock (output)
+            log?.Dispose();
+        Directory.Delete(home, recursive: true);
     }
 }

@@ -522,8 +522,20 @@ namespace WebGen.WebApp.Data.Migrations.Postgres
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<DateTime?>("AdmittedUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Attempt")
+                        .HasColumnType("integer");
+
+                    b.Property<bool>("CancelRequested")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Checkpoint")
                         .HasColumnType("text");
+
+                    b.Property<int>("CheckpointStep")
+                        .HasColumnType("integer");
 
                     b.Property<int>("Crashes")
                         .HasColumnType("integer");
@@ -585,7 +597,11 @@ namespace WebGen.WebApp.Data.Migrations.Postgres
                         .HasColumnType("text");
 
                     b.Property<long>("Version")
+                        .IsConcurrencyToken()
                         .HasColumnType("bigint");
+
+                    b.Property<string>("WorkerId")
+                        .HasColumnType("text");
 
                     b.HasKey("Id");
 
@@ -653,6 +669,31 @@ namespace WebGen.WebApp.Data.Migrations.Postgres
                     b.HasIndex("AssignmentId", "StudentId");
 
                     b.ToTable("Submissions", (string)null);
+                });
+
+            modelBuilder.Entity("WebGen.WebApp.Data.WorkerEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Device")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("HeartbeatUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Slots")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("StartedUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("HeartbeatUtc");
+
+                    b.ToTable("Workers", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
