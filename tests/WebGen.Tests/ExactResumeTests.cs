@@ -13,6 +13,7 @@ namespace WebGen.Tests;
 /// A run stopped at any step and resumed from its checkpoint is the run it would have been: the same losses at the
 /// same steps, the same weights and the same evaluation.
 /// </summary>
+[Collection(nameof(SeededDraws))] // bit for bit: alone, so no other test changes the intra-op threads under it
 public sealed class ExactResumeTests : IDisposable
 {
     private readonly string runs = Directory.CreateTempSubdirectory("webgen-resume-").FullName;

@@ -72,7 +72,7 @@ public sealed class DemoModelsTests(DemoModelsTests.Class @class) : IClassFixtur
 
         var explorable = (await ExplorableAsync(@class.AliceRun)).Select(r => r.Id).ToList();
 
-        Assert.Equal([@class.AliceRun.Id, @class.InstructorRun.Id], explorable.Order());
+        Assert.Equal(new[] { @class.AliceRun.Id, @class.InstructorRun.Id }.Order(), explorable.Order());
         Assert.DoesNotContain(@class.BobRun.Id, explorable);
     }
 

@@ -30,7 +30,8 @@ public sealed partial class ExposureTests
     {
         var yaml = new YamlStream();
         yaml.Load(new StringReader(Read("compose.yaml")));
-        var environment = (YamlMappingNode)((YamlMappingNode)((YamlMappingNode)((YamlMappingNode)yaml.Documents[0].RootNode)["services"])["webapp"])["environment"];
+        // The settings every WebGen service of the stack (migrate, web, worker) merges in.
+        var environment = (YamlMappingNode)((YamlMappingNode)yaml.Documents[0].RootNode)["x-settings"];
         string Setting(string key) => ((YamlScalarNode)environment[key]).Value!;
         Assert.Equal("class", Setting("WebGen__Mode"));
         Assert.Matches(@"^\$\{WEBGEN_INSTRUCTOR_EMAIL:\?", Setting("WebGen__Class__InstructorEmail"));

@@ -149,7 +149,7 @@ public sealed class LimitsTests(LimitsFactory app) : IClassFixture<LimitsFactory
     }
 }
 
-/// <summary>A run whose server process dies under it is retried once, not forever.</summary>
+/// <summary>A run whose worker dies under it is retried once, not forever.</summary>
 public sealed class CrashLimitTests : IDisposable
 {
     private readonly string folder = Directory.CreateTempSubdirectory("webgen-crash-").FullName;
@@ -158,7 +158,7 @@ public sealed class CrashLimitTests : IDisposable
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
     [Fact]
-    public async Task ARunFoundRunningAtTwoStarts_IsFailedSayingTheServerStoppedTwice_GracefulStopsDoNotCount()
+    public async Task ARunWhoseWorkerDiedTwice_IsFailedSayingSo_GracefulStopsDoNotCount()
     {
         Guid id;
         using (var first = WebGenFactory.On(folder, settings))
@@ -173,7 +173,7 @@ public sealed class CrashLimitTests : IDisposable
         using (var second = WebGenFactory.On(folder, settings))
         {
             using var client = second.CreateClient();
-            // One death: trained again, reporting steps of its own (every 50th), not the stored 1234 of the dead process.
+            // One death: trained again, reporting steps of its own (every 50th), not the stored 1234 of the dead worker.
             await PollAsync(client, second, id, s => s.Status == RunStatus.Running && s.Progress is { } p && p.Step != 1234);
         }
         await DieWhileTrainingAsync(id, step: 2345);
@@ -182,16 +182,19 @@ public sealed class CrashLimitTests : IDisposable
         using var thirdClient = third.CreateClient();
         var final = await PollAsync(thirdClient, third, id, s => s.IsFinished);
         Assert.Equal(RunStatus.Failed, final.Status);
-        Assert.Equal("The server stopped twice while training this run (last at step 2345); it is not retried again — queue it again to retry.", final.Error);
+        Assert.Equal("The worker training this run died 2 times (last at step 2345); it is not retried again — queue it again to retry.", final.Error);
     }
 
-    /// <summary>What the store holds when the process is killed mid-run: the run still "running" at its last progress.</summary>
+    /// <summary>
+    /// What the store holds when the worker is killed mid-run: the run still "running" at its last progress, taken by a
+    /// worker that beats no more.
+    /// </summary>
     private async Task DieWhileTrainingAsync(Guid id, int step)
     {
         var options = new DbContextOptionsBuilder<SqliteWebGenDb>().UseSqlite($"Data Source={Path.Combine(folder, "runs.db")};Pooling=False").Options;
         await using var db = new SqliteWebGenDb(options);
         var run = await db.Runs.SingleAsync(r => r.Id == id);
-        (run.Status, run.Step) = (RunStatus.Running, step);
+        (run.Status, run.Step, run.WorkerId) = (RunStatus.Running, step, $"dead-worker-{step}");
         await db.SaveChangesAsync();
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using WebGen.Tools.Cluster;
 
 namespace WebGen.WebApp.Tests;
 
@@ -22,7 +23,7 @@ public sealed class StoreTests : IDisposable
     }
 
     [Fact]
-    public void ADatabaseWithoutTheAccountsTablesAndRunOwners_IsRefusedAtStart()
+    public async Task ADatabaseWithoutTheAccountsTablesAndRunOwners_IsRefusedAtStart_InOneLineWithExitCode2()
     {
         // The schema before class mode: runs without owners, no Identity tables.
         using (var connection = new SqliteConnection($"Data Source={Path.Combine(folder, "runs.db")};Pooling=False"))
@@ -39,9 +40,15 @@ public sealed class StoreTests : IDisposable
                 """;
             create.ExecuteNonQuery();
         }
-        using var app = WebGenFactory.On(folder, []);
-        var refused = Assert.ThrowsAny<Exception>(() => app.CreateClient());
-        Assert.Contains("was made by an older WebGen and lacks today's tables", refused.ToString());
-        Assert.Contains("no such column", refused.ToString()); // SQLite names the first of the missing columns
+        var (exitCode, output) = await WebGenProcess.RunToExitAsync(ClusterFixture.WebAppDll(), new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Runs"] = $"Data Source={Path.Combine(folder, "runs.db")};Pooling=False",
+            ["WebGen:RunsFolder"] = Path.Combine(folder, "runs"),
+            ["WebGen:DataFolder"] = WebGenFactory.DataFolder(),
+        }, TimeSpan.FromMinutes(2));
+        Assert.Equal(2, exitCode);
+        Assert.Contains("was made by an older WebGen and lacks today's tables", output);
+        Assert.Contains("no such column", output); // SQLite names the first of the missing columns
+        Assert.DoesNotContain("   at ", output); // a line saying what is wrong, not a stack trace
     }
 }
