@@ -30,17 +30,18 @@ public sealed class StyleExplorer(Explorable explorable, ModelCache cache, IOpti
     public Task<IReadOnlyList<RunState>> RunsAsync(Viewer viewer, CancellationToken cancellationToken = default) =>
         explorable.RunsAsync(viewer, TakesY, cancellationToken);
 
-    /// <summary>The model of a completed run, its example images and slider directions; errors say why a run cannot be explored.</summary>
-    public async Task<OpenStyles> OpenAsync(Guid runId, Viewer viewer, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The model of a completed run, its example images and slider directions, lent until the caller disposes the lease
+    /// (a model evicted from the cache meanwhile is disposed only then); errors say why a run cannot be explored.
+    /// </summary>
+    public async Task<Lease<OpenStyles>> OpenAsync(Guid runId, Viewer viewer, CancellationToken cancellationToken = default)
     {
         var (run, checkpoint) = await explorable.FindAsync(runId, viewer, Takes, TakesY, cancellationToken);
-        // The page keeps drawing with the model after this returns, so the lease ends here as it always has.
-        using var lease = await cache.BorrowAsync(runId, () =>
+        return await cache.BorrowAsync(runId, () =>
         {
             var model = StyleModel.Open(checkpoint, run.Options.Model);
             var data = options.Value.DataFolder;
             return new OpenStyles(model, model.Examples(data), model.Axes(data));
         }, cancellationToken);
-        return lease.Value;
     }
 }
