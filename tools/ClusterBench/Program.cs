@@ -3,8 +3,10 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.SignalR.Client;
 using Npgsql;
 using WebGen.Tools.Cluster;
+using WebGen.Tools.ClusterBench;
 using WebGen.WebApp.Tests;
 
 // ./webgen bench cluster [--window 20] [--runs 3] [--json]: real WebGen processes, real PostgreSQL.
@@ -25,8 +27,10 @@ try
         stepsPerSecond[slots] = await ThroughputAsync(slots);
         Console.WriteLine($"slots {slots}: {stepsPerSecond[slots]:F1} steps/s in total (VAE, {slots} run(s) at once, one device)");
     }
-    var (killToResume, lost, trainedTwice) = await KillAsync();
+    var (killToResume, lost, trainedTwice, latency) = await KillAsync();
     Console.WriteLine($"kill -9 of a worker mid-run: resumed on the other worker after {killToResume:F1} s; runs lost {lost}, trained twice {trainedTwice}");
+    Console.WriteLine($"progress latency across front ends (worker report → watcher on the other front end, {latency.Count} updates): " +
+        $"p50 {latency.P50:F0} ms, p95 {latency.P95:F0} ms");
     var best = stepsPerSecond.MaxBy(p => p.Value).Key;
     Console.WriteLine($"the slot count that maximises throughput here: {best}");
     if (json)
@@ -37,6 +41,7 @@ try
             ["kill_to_resume_s"] = Math.Round(killToResume, 2),
             ["runs_lost"] = lost,
             ["runs_trained_twice"] = trainedTwice,
+            ["progress_latency_ms"] = new JsonObject { ["p50"] = Math.Round(latency.P50, 1), ["p95"] = Math.Round(latency.P95, 1), ["updates"] = latency.Count },
         }.ToJsonString());
     return 0;
 }
@@ -72,11 +77,14 @@ async Task<double> ThroughputAsync(int slots)
     return rate;
 }
 
-// A web process and two workers on PostgreSQL; `runCount` 700-step runs; the worker training the first is killed at step 250.
-async Task<(double KillToResume, int Lost, int TrainedTwice)> KillAsync()
+// Two web processes and two workers on PostgreSQL and Redis; `runCount` 700-step runs queued on the first web process,
+// watched through the second's hub; the worker training the first run is killed at step 250.
+async Task<(double KillToResume, int Lost, int TrainedTwice, ProgressWatch.Latency Latency)> KillAsync()
 {
     var postgres = new PostgresServer();
+    var redis = new RedisServer();
     await postgres.InitializeAsync();
+    await redis.InitializeAsync();
     var processes = new List<WebGenProcess>();
     try
     {
@@ -85,6 +93,7 @@ async Task<(double KillToResume, int Lost, int TrainedTwice)> KillAsync()
         {
             ["WebGen:Database"] = "postgres",
             ["ConnectionStrings:Runs"] = connection,
+            ["ConnectionStrings:Redis"] = redis.ConnectionString,
             ["WebGen:RunsFolder"] = Path.Combine(folder, "cluster"),
             ["WebGen:DataFolder"] = data,
             ["WebGen:CheckpointEvery"] = "100",
@@ -97,10 +106,16 @@ async Task<(double KillToResume, int Lost, int TrainedTwice)> KillAsync()
         processes.Add(await Start("web"));
         processes.Add(await Start("worker"));
         processes.Add(await Start("worker"));
+        var otherFrontEnd = await Start("web");
         using var client = new HttpClient { BaseAddress = processes[0].Address };
+        await using var hub = new HubConnectionBuilder().WithUrl(new Uri(otherFrontEnd.Address, "/hubs/runs")).Build();
+        await hub.StartAsync();
         var ids = new List<Guid>();
         for (var i = 0; i < runCount; i++)
             ids.Add(await CreateAsync(client, iterations: 700, seed: i));
+        var watches = new List<ProgressWatch>();
+        foreach (var id in ids)
+            watches.Add(await ProgressWatch.StartAsync(hub, id));
         await UntilAsync(async () => (await StepsAsync(client, [ids[0]]))[0] >= 250);
 
         await using var db = NpgsqlDataSource.Create(connection);
@@ -123,13 +138,18 @@ async Task<(double KillToResume, int Lost, int TrainedTwice)> KillAsync()
             if (steps.Distinct().Count() != steps.Count)
                 trainedTwice++;
         }
-        return (killToResume, lost, trainedTwice);
+        // The killed run's steps past its checkpoint were reported twice: its latency is not measured.
+        var latencies = new List<double>();
+        foreach (var watch in watches.Skip(1))
+            latencies.AddRange(watch.Milliseconds(await ProgressWatch.HistoryAsync(client, watch.RunId)));
+        return (killToResume, lost, trainedTwice, ProgressWatch.Summarise(latencies));
     }
     finally
     {
         foreach (var process in processes)
             await process.DisposeAsync();
         await postgres.DisposeAsync();
+        await redis.DisposeAsync();
     }
 }
 

@@ -53,12 +53,25 @@ public sealed class ProgressWatch
     /// <summary>Milliseconds from each step's report to its arrival here: the median, the 95th percentile, and how many.</summary>
     public Latency LatencyMs(IEnumerable<Point> history)
     {
-        var reported = history.GroupBy(p => p.Step).ToDictionary(g => g.Key, g => g.First().AtUtc);
-        var ms = Arrivals.Where(a => a.Update.Progress is { } p && reported.ContainsKey(p.Step))
-            .Select(a => (a.ReceivedUtc - reported[a.Update.Progress!.Step]).TotalMilliseconds).Order().ToList();
+        var ms = Milliseconds(history);
         if (ms.Count == 0)
             throw new InvalidOperationException($"no progress update of run {RunId} arrived to measure");
-        return new Latency(Percentile(ms, 0.50), Percentile(ms, 0.95), ms.Count);
+        return Summarise(ms);
+    }
+
+    /// <summary>Milliseconds from each step's report to its arrival here, for every step both hold.</summary>
+    public IReadOnlyList<double> Milliseconds(IEnumerable<Point> history)
+    {
+        var reported = history.GroupBy(p => p.Step).ToDictionary(g => g.Key, g => g.First().AtUtc);
+        return [.. Arrivals.Where(a => a.Update.Progress is { } p && reported.ContainsKey(p.Step))
+            .Select(a => (a.ReceivedUtc - reported[a.Update.Progress!.Step]).TotalMilliseconds)];
+    }
+
+    /// <summary>The median and 95th percentile of <paramref name="milliseconds"/> (zeros when there are none), and how many.</summary>
+    public static Latency Summarise(IEnumerable<double> milliseconds)
+    {
+        var sorted = milliseconds.Order().ToList();
+        return sorted.Count == 0 ? new Latency(0, 0, 0) : new Latency(Percentile(sorted, 0.50), Percentile(sorted, 0.95), sorted.Count);
     }
 
     public static async Task<IReadOnlyList<Point>> HistoryAsync(HttpClient client, Guid runId, CancellationToken cancellationToken = default) =>
