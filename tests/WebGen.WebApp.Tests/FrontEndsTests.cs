@@ -33,7 +33,8 @@ public sealed partial class FrontEndsTests(FrontEnds cluster, ITestOutputHelper 
 
         Assert.Equal("cancelled", final.Status.ToLowerInvariant());
         var versions = watch.Arrivals.Select(a => a.Update.Version).ToList();
-        Assert.True(versions.Zip(versions.Skip(1)).All(v => v.First < v.Second), $"versions out of order: {string.Join(", ", versions)}");
+        // Never backwards; a state may come twice (a front end's catch-up after a Redis outage redelivers what it stored).
+        Assert.True(versions.Zip(versions.Skip(1)).All(v => v.First <= v.Second), $"versions went backwards: {string.Join(", ", versions)}");
         var history = await ProgressWatch.HistoryAsync(onB, id);
         Assert.Empty(watch.Missed(history));
         var latency = watch.LatencyMs(history);
