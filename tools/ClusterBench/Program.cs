@@ -189,8 +189,8 @@ static Dictionary<string, string?> Flags(string[] args)
     {
         if (!args[i].StartsWith("--", StringComparison.Ordinal))
             throw new ArgumentException($"{args[i]}: expected a flag (--webapp, --data, --window, --runs, --json)");
-        var value = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : null;
-        flags[args[i][2..]] = value;
+        var name = args[i][2..];
+        flags[name] = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : null;
     }
     return flags;
 }
