@@ -93,7 +93,7 @@ public sealed class ExecutionTests(WebGenFactory factory, ITestOutputHelper outp
                 RedirectStandardError = true,
                 RedirectStandardOutput = true,
             };
-            foreach (var argument in (string[])[ClusterFixture.WebAppDll(), "--urls", $"http://127.0.0.1:{WebGenProcess.FreePort()}",
+            foreach (var argument in (string[])[ClusterFixture.WebAppDll(), "--urls", $"http://127.0.0.1:{ServerProcesses.FreePort()}",
                          "--ConnectionStrings:Runs", $"Data Source={Path.Combine(folder, "runs.db")}", "--WebGen:RunsFolder", folder, flag, value])
                 start.ArgumentList.Add(argument);
             using var process = Process.Start(start)!;

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-
 namespace WebGen.WebApp.Tests;
 
 /// <summary>
@@ -14,7 +10,7 @@ public sealed class PostgresServer : IAsyncLifetime
     private const string User = "webgen";
 
     private readonly string folder = Directory.CreateTempSubdirectory("webgen-postgres-").FullName;
-    private readonly int port = FreePort();
+    private readonly int port = ServerProcesses.FreePort();
 
     private string Data => Path.Combine(folder, "data");
 
@@ -25,52 +21,27 @@ public sealed class PostgresServer : IAsyncLifetime
     {
         if (!File.Exists(Path.Combine(Bin, "postgres")))
             throw new InvalidOperationException($"{Bin}/postgres not found: the PostgreSQL tests need PostgreSQL 15 (apt-get install postgresql).");
-        if (AsRoot)
-            await RunAsync("chown", "nobody", folder);
-        await RunAsServerAsync($"{Bin}/initdb", "-D", Data, "-U", User, "--auth=trust", "--no-sync", "-E", "UTF8");
+        if (ServerProcesses.AsRoot)
+            await ServerProcesses.RunAsync("chown", "nobody", folder);
+        await ServerProcesses.RunAsServerAsync($"{Bin}/initdb", "-D", Data, "-U", User, "--auth=trust", "--no-sync", "-E", "UTF8");
         await StartAsync();
     }
 
     /// <summary>Only on 127.0.0.1 and a socket in its own folder; no fsync: the data is thrown away.</summary>
     private Task StartAsync() =>
-        RunAsServerAsync($"{Bin}/pg_ctl", "-D", Data, "-l", Path.Combine(folder, "server.log"), "-w", "-o", $"-p {port} -k {folder} -h 127.0.0.1 -F", "start");
+        ServerProcesses.RunAsServerAsync($"{Bin}/pg_ctl", "-D", Data, "-l", Path.Combine(folder, "server.log"), "-w", "-o", $"-p {port} -k {folder} -h 127.0.0.1 -F", "start");
 
     /// <summary>Stops the server (every connection cut), keeps it down for <paramref name="down"/>, and starts it again on the same data and port.</summary>
     public async Task RestartAsync(TimeSpan down)
     {
-        await RunAsServerAsync($"{Bin}/pg_ctl", "-D", Data, "-m", "fast", "-w", "stop");
+        await ServerProcesses.RunAsServerAsync($"{Bin}/pg_ctl", "-D", Data, "-m", "fast", "-w", "stop");
         await Task.Delay(down);
         await StartAsync();
     }
 
     public async Task DisposeAsync()
     {
-        await RunAsServerAsync($"{Bin}/pg_ctl", "-D", Data, "-m", "fast", "-w", "stop");
+        await ServerProcesses.RunAsServerAsync($"{Bin}/pg_ctl", "-D", Data, "-m", "fast", "-w", "stop");
         Directory.Delete(folder, recursive: true);
-    }
-
-    private static bool AsRoot => Environment.UserName == "root";
-
-    private static Task RunAsServerAsync(params string[] command) =>
-        AsRoot ? RunAsync("runuser", ["-u", "nobody", "--", .. command]) : RunAsync(command[0], command[1..]);
-
-    private static async Task RunAsync(string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}: {await output}{await errors}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-
 namespace WebGen.WebApp.Tests;
 
 /// <summary>
@@ -16,7 +12,7 @@ public sealed class RedisServer : IAsyncLifetime
 
     private readonly string folder = Directory.CreateTempSubdirectory("webgen-redis-").FullName;
 
-    public int Port { get; } = FreePort();
+    public int Port { get; } = ServerProcesses.FreePort();
 
     /// <summary>The connection string WebGen reads (ConnectionStrings:Redis).</summary>
     public string ConnectionString => $"127.0.0.1:{Port}";
@@ -25,15 +21,15 @@ public sealed class RedisServer : IAsyncLifetime
     {
         if (!File.Exists(Server))
             throw new InvalidOperationException($"{Server} not found: the cluster tests need Redis (apt-get install redis-server).");
-        if (AsRoot)
-            await RunAsync("chown", "nobody", folder);
+        if (ServerProcesses.AsRoot)
+            await ServerProcesses.RunAsync("chown", "nobody", folder);
         await StartAsync();
     }
 
     public async Task StartAsync()
     {
         // Daemonized: redis-server returns once it listens; --save "" and no append-only file: nothing is kept.
-        await RunAsServerAsync(Server, "--port", $"{Port}", "--bind", "127.0.0.1", "--dir", folder, "--save", "", "--appendonly", "no",
+        await ServerProcesses.RunAsServerAsync(Server, "--port", $"{Port}", "--bind", "127.0.0.1", "--dir", folder, "--save", "", "--appendonly", "no",
             "--daemonize", "yes", "--pidfile", Path.Combine(folder, "redis.pid"), "--logfile", Path.Combine(folder, "redis.log"));
         for (var tries = 0; !await AnswersAsync(); tries++)
         {
@@ -43,7 +39,7 @@ public sealed class RedisServer : IAsyncLifetime
         }
     }
 
-    public Task StopAsync() => RunAsync(Cli, "-p", $"{Port}", "shutdown", "nosave");
+    public Task StopAsync() => ServerProcesses.RunAsync(Cli, "-p", $"{Port}", "shutdown", "nosave");
 
     public async Task DisposeAsync()
     {
@@ -56,39 +52,12 @@ public sealed class RedisServer : IAsyncLifetime
     {
         try
         {
-            await RunAsync(Cli, "-p", $"{Port}", "ping");
-            return true;
+            // redis-cli exits 0 on an error reply too: PONG is what a live server answers.
+            return (await ServerProcesses.RunAsync(Cli, "-p", $"{Port}", "ping")).Contains("PONG");
         }
         catch (InvalidOperationException)
         {
             return false;
         }
-    }
-
-    private static bool AsRoot => Environment.UserName == "root";
-
-    private static Task RunAsServerAsync(params string[] command) =>
-        AsRoot ? RunAsync("runuser", ["-u", "nobody", "--", .. command]) : RunAsync(command[0], command[1..]);
-
-    private static async Task RunAsync(string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        // redis-cli exits 0 on an error reply too: PONG is what a live server answers.
-        var said = await output + await errors;
-        if (process.ExitCode != 0 || (arguments[^1] == "ping" && !said.Contains("PONG")))
-            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}: {said}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -29,20 +29,12 @@ public sealed class RedisSettingTests : IDisposable
     [Fact]
     public async Task ARedisThatDoesNotAnswer_LeavesTheAppServing_AndHealthzSaysRedisIsDegraded()
     {
-        await using var app = await WebGenProcess.StartAsync(ClusterFixture.WebAppDll(), null, Settings($"127.0.0.1:{ClosedPort()}"));
+        await using var app = await WebGenProcess.StartAsync(ClusterFixture.WebAppDll(), null, Settings($"127.0.0.1:{ServerProcesses.FreePort()}"));
         using var client = new HttpClient { BaseAddress = app.Address };
 
         var health = await client.GetFromJsonAsync<JsonElement>("/healthz");
 
         Assert.Equal("Degraded", health.GetProperty("status").GetString());
         Assert.StartsWith("Redis does not answer: ", health.GetProperty("checks").GetProperty("redis").GetProperty("description").GetString());
-    }
-
-    /// <summary>A port nothing listens on: one the system just handed out and took back.</summary>
-    private static int ClosedPort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
+using WebGen.WebApp.Tests;
 
 namespace WebGen.Tools.Cluster;
 
@@ -68,7 +68,7 @@ public sealed class WebGenProcess : IAsyncDisposable
     private static WebGenProcess Start(string webAppDll, string? role, IReadOnlyDictionary<string, string> settings, string? logPath)
     {
         webAppDll = Path.GetFullPath(webAppDll);
-        var address = new Uri($"http://127.0.0.1:{FreePort()}");
+        var address = new Uri($"http://127.0.0.1:{ServerProcesses.FreePort()}");
         var start = new ProcessStartInfo("dotnet")
         {
             // WebApp/ (the dll is in WebApp/bin/<configuration>/net10.0): the content root, as ./webgen serve has it.
@@ -155,13 +155,6 @@ public sealed class WebGenProcess : IAsyncDisposable
         {
             await KillAsync();
         }
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()
