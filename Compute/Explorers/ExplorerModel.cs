@@ -30,6 +30,18 @@ public static class ExplorerLimits
     public const int TraversalRows = 10;
 }
 
+/// <summary>An end of an interpolation: a test image, or a picture of the user's.</summary>
+public abstract record PathEnd;
+
+/// <summary>Test image <paramref name="Index"/>, with its own digit.</summary>
+public sealed record TestImageEnd(int Index) : PathEnd;
+
+/// <summary>
+/// A picture as the model reads it (<see cref="ExplorerModel.ReadPicture"/>: one byte per value, channel-first),
+/// showing <paramref name="Digit"/> — which the label-conditioned models encode and draw it as.
+/// </summary>
+public sealed record PictureEnd(byte[] Pixels, int Digit) : PathEnd;
+
 /// <summary>A test image on the latent map: where its encoded mean projects, and its digit.</summary>
 public readonly record struct MapPoint(float X, float Y, int Digit);
 
@@ -139,27 +151,57 @@ public sealed class ExplorerModel : IDisposable
     });
 
     /// <summary>
-    /// Decodings along the path from test image a's mean to b's in <paramref name="steps"/> images, linear or spherical:
-    /// one row, or for a label-conditioned model one row drawn as a's digit and one as b's when they differ.
+    /// Decodings along the path from a's mean to b's in <paramref name="steps"/> images, linear or spherical: one row,
+    /// or for a label-conditioned model one row drawn as a's digit and one as b's when they differ.
     /// </summary>
-    public byte[] Interpolate(int a, int b, int steps, bool spherical, int scale = 2) => Guarded(() =>
+    public byte[] Interpolate(PathEnd a, PathEnd b, int steps, bool spherical, int scale = 2) => Guarded(() =>
     {
         CheckRange(steps, ExplorerLimits.MinSteps, ExplorerLimits.MaxSteps, "steps");
-        var set = Tests();
-        var (za, zb) = (set.Mean(CheckIndex(a)), set.Mean(CheckIndex(b)));
+        var ((za, digitA), (zb, digitB)) = (Encode(a, "a"), Encode(b, "b"));
         var path = spherical ? LatentMath.Slerp(za, zb, steps) : LatentMath.Lerp(za, zb, steps);
         using var scope = NewDisposeScope();
-        if (!IsLabelConditioned || set.Labels[a] == set.Labels[b])
-            return Render(Decode(path, set.Labels[a]), 1, steps, scale);
-        return Render(cat([Decode(path, set.Labels[a]), Decode(path, set.Labels[b])], 0), 2, steps, scale);
+        if (!IsLabelConditioned || digitA == digitB)
+            return Render(Decode(path, digitA), 1, steps, scale);
+        return Render(cat([Decode(path, digitA), Decode(path, digitB)], 0), 2, steps, scale);
     });
 
-    /// <summary>The label-conditioned models' "same z, change y": test image <paramref name="index"/>'s style written as all ten digits.</summary>
-    public byte[] ChangeY(int index, int scale = 2) => Guarded(() =>
+    /// <summary>The interpolation between test images <paramref name="a"/> and <paramref name="b"/>.</summary>
+    public byte[] Interpolate(int a, int b, int steps, bool spherical, int scale = 2) =>
+        Interpolate(new TestImageEnd(a), new TestImageEnd(b), steps, spherical, scale);
+
+    /// <summary>The label-conditioned models' "same z, change y": <paramref name="end"/>'s style written as all ten digits.</summary>
+    public byte[] ChangeY(PathEnd end, int scale = 2) => Guarded(() =>
     {
         var conditioned = model as ILabelConditionedModel
             ?? throw new InvalidOperationException($"{ModelNames.WithArticle(Kind)} has no y to change.");
-        return conditioned.DrawDigitsPng(Tests().Mean(CheckIndex(index)), scale);
+        return conditioned.DrawDigitsPng(Encode(end, "the picture").Mean, scale);
+    });
+
+    /// <summary>The values of one picture as this model reads it: channels × height × width.</summary>
+    public int PictureValues
+    {
+        get
+        {
+            var (channels, height, width) = model.ImageShape;
+            return channels * height * width;
+        }
+    }
+
+    /// <summary>
+    /// An uploaded picture (PNG, JPEG, GIF, BMP or WebP) as this model reads it — the style explorer's reading, see
+    /// <see cref="ImageInput"/> — one byte per value as the test images are kept, so it encodes as a test image does.
+    /// </summary>
+    public byte[] ReadPicture(byte[] file)
+    {
+        var (channels, height, width) = model.ImageShape;
+        return [.. ImageInput.Read(file, channels, height, width).Select(v => (byte)Math.Round(Math.Clamp(v, 0f, 1f) * 255))];
+    }
+
+    /// <summary>A picture of <see cref="PictureValues"/> bytes (<see cref="ReadPicture"/>) as a PNG, each pixel drawn scale×scale.</summary>
+    public byte[] PicturePng(byte[] pixels, int scale = 2) => Guarded(() =>
+    {
+        using var scope = NewDisposeScope();
+        return Render(Pixels(pixels, "the picture").unsqueeze(0), 1, 1, scale);
     });
 
     /// <summary>
@@ -264,6 +306,39 @@ public sealed class ExplorerModel : IDisposable
     }
 
     private TestSet Tests() => testSet ??= TestSet.Encode(model, dataFolder, Kind);
+
+    /// <summary>An end's mean of q(z|x) (or q(z|x,y)) and its digit; <paramref name="name"/> names it in errors.</summary>
+    private (float[] Mean, int Digit) Encode(PathEnd end, string name)
+    {
+        if (end is TestImageEnd test)
+        {
+            var set = Tests();
+            return (set.Mean(CheckIndex(test.Index)), set.Labels[test.Index]);
+        }
+        var picture = (PictureEnd)end;
+        CheckRange(picture.Digit, 0, LabelConditioned.Digits - 1, $"{name}'s digit");
+        using var scope = NewDisposeScope();
+        var x = Pixels(picture.Pixels, name).unsqueeze(0);
+        var mean = model switch
+        {
+            LatentVariableModel latent => latent.EncodeMean(x),
+            ILabelConditionedModel conditioned => conditioned.EncodeStyle(x, picture.Digit),
+            _ => throw new NotSupportedException($"{model.GetType().Name} has no encoder the explorers know."),
+        };
+        return (mean.cpu().data<float>().ToArray(), picture.Digit);
+    }
+
+    /// <summary>A picture's bytes as (x_dim) values in [0, 1], refused unless it has this model's size.</summary>
+    private Tensor Pixels(byte[] pixels, string name)
+    {
+        if (pixels.Length != PictureValues)
+        {
+            var (channels, height, width) = model.ImageShape;
+            throw new ArgumentException($"{name} has {pixels.Length} values; {ModelNames.WithArticle(Kind)} reads pictures of " +
+                                        $"{PictureValues} ({channels} × {height} × {width}).");
+        }
+        return tensor(pixels).to(ScalarType.Float32).div(OwnedScalars.ByteScale);
+    }
 
     private int CheckIndex(int index) =>
         CheckRange(index, 0, Tests().Labels.Length - 1, "test image");

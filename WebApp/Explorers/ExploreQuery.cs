@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.IO.Compression;
 using Microsoft.AspNetCore.WebUtilities;
+using WebGen.Compute.Data;
 using WebGen.Compute.Explorers;
 using WebGen.Compute.Models;
 using WebGen.Shared;
@@ -22,6 +24,10 @@ public sealed record ExploreState
     /// <summary>The interpolation's two test images (null: the first 1 and the first 7 of the test set).</summary>
     public int? A { get; init; }
     public int? B { get; init; }
+
+    /// <summary>An uploaded picture in place of test image <see cref="A"/> or <see cref="B"/>, kept whole in the address.</summary>
+    public PictureInAddress? PictureA { get; init; }
+    public PictureInAddress? PictureB { get; init; }
     public int Steps { get; init; } = 10;
     public bool Spherical { get; init; }
 
@@ -57,6 +63,8 @@ public sealed record ExploreState
         Add("view", Name(View), Name(defaults.View));
         Add("a", A, null);
         Add("b", B, null);
+        Add("pa", PictureA?.Text(), null);
+        Add("pb", PictureB?.Text(), null);
         Add("steps", Steps, defaults.Steps);
         Add("path", Spherical ? "spherical" : "linear", "linear");
         Add("from", From, null);
@@ -113,6 +121,13 @@ public sealed record ExploreState
             if (path is "linear" or "spherical") state = state with { Spherical = path == "spherical" };
             else errors.Add($"path {Shown(path)}: accepted values are linear, spherical.");
         }
+        foreach (var (key, set) in new (string, Func<ExploreState, PictureInAddress, ExploreState>)[]
+                 { ("pa", (s, p) => s with { PictureA = p }), ("pb", (s, p) => s with { PictureB = p }) })
+        {
+            if (Text(key) is not { } text) continue;
+            if (PictureInAddress.Parse(text) is { } picture) state = set(state, picture);
+            else errors.Add($"{key} {Shown(text)}: accepted values are {PictureInAddress.Accepted}.");
+        }
         // Test images and components are checked against the model once it is open; here only against int's range.
         state = state with
         {
@@ -138,4 +153,49 @@ public sealed record ExploreState
 
     /// <summary>A value as messages quote it: at most 40 characters, so a flood of text is not echoed back.</summary>
     private static string Shown(string text) => text.Length <= 40 ? $"'{text}'" : $"'{text[..40]}…'";
+}
+
+/// <summary>
+/// An uploaded picture as the model reads it (one byte per value) and the digit it shows, written into the address as
+/// "digit.pixels" — the pixels deflated and in base64url — so a copied link carries the picture itself: an MNIST
+/// digit takes a few hundred characters, an SVHN picture a few thousand.
+/// </summary>
+public sealed record PictureInAddress(int Digit, byte[] Pixels)
+{
+    /// <summary>The largest picture a model reads: SVHN's 3 × 32 × 32.</summary>
+    public const int MaxValues = Svhn.Channels * Svhn.Side * Svhn.Side;
+
+    /// <summary>The longest value read: deflate can grow incompressible bytes a little, base64 by a third.</summary>
+    public const int MaxLength = 2 + ((MaxValues + 64) * 4 / 3) + 4;
+
+    public const string Accepted = "a digit, a dot and the picture as this page writes it (from an upload)";
+
+    public string Text()
+    {
+        using var packed = new MemoryStream();
+        using (var deflate = new DeflateStream(packed, CompressionLevel.SmallestSize))
+            deflate.Write(Pixels);
+        return $"{Digit}.{Base64UrlTextEncoder.Encode(packed.ToArray())}";
+    }
+
+    /// <summary>The picture a value names, or null when it is not one this page wrote (too long, broken, or inflating past <see cref="MaxValues"/>).</summary>
+    public static PictureInAddress? Parse(string text)
+    {
+        if (text.Length > MaxLength || text.Length < 3 || text[1] != '.' || text[0] is < '0' or > '9')
+            return null;
+        try
+        {
+            using var deflate = new DeflateStream(new MemoryStream(Base64UrlTextEncoder.Decode(text[2..])), CompressionMode.Decompress);
+            // Read one value past the largest picture: a crafted value that inflates further is refused, not unpacked.
+            var pixels = new byte[MaxValues + 1];
+            var count = 0;
+            for (int read; count < pixels.Length && (read = deflate.Read(pixels, count, pixels.Length - count)) > 0;)
+                count += read;
+            return count is 0 or > MaxValues ? null : new PictureInAddress(text[0] - '0', pixels[..count]);
+        }
+        catch (Exception e) when (e is FormatException or InvalidDataException)
+        {
+            return null;
+        }
+    }
 }

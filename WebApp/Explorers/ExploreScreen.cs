@@ -7,8 +7,14 @@ namespace WebGen.WebApp.Explorers;
 /// <summary>A test image offered by the pickers: its index in the test set, its digit and its picture (a data URL).</summary>
 public sealed record TestImage(int Index, int Digit, string Picture);
 
-/// <summary>The interpolation: the two images, their strip, and for the label-conditioned models each one's ten digits.</summary>
-public sealed record InterpolationScreen(TestImage A, TestImage B, string Strip, string? DigitsOfA, string? DigitsOfB);
+/// <summary>
+/// An end of the interpolation as the page shows it: "test image 12" or "your picture", its digit, its picture, and
+/// its index in the test set (null for an upload).
+/// </summary>
+public sealed record EndImage(string Name, int Digit, string Picture, int? Index);
+
+/// <summary>The interpolation: the two ends, their strip, and for the label-conditioned models each one's ten digits.</summary>
+public sealed record InterpolationScreen(EndImage A, EndImage B, string Strip, string? DigitsOfA, string? DigitsOfB);
 
 /// <summary>The traversal: its grid, what its rows are, and the origin's image when it starts from one.</summary>
 public sealed record TraversalScreen(Traversal Traversal, string Grid, TestImage? From);
@@ -34,6 +40,13 @@ public sealed record ExploreScreen(
     {
         var clock = Stopwatch.StartNew();
         TestImage Image(int index) => new(index, model.DigitOf(index), DataUrl(model.TestPicture(index)));
+        static PathEnd End(PictureInAddress? picture, int test) => picture is { } p ? new PictureEnd(p.Pixels, p.Digit) : new TestImageEnd(test);
+        EndImage Shown(PathEnd end) => end switch
+        {
+            PictureEnd p => new EndImage("your picture", p.Digit, DataUrl(model.PicturePng(p.Pixels)), null),
+            TestImageEnd t => new EndImage($"test image {t.Index}", model.DigitOf(t.Index), DataUrl(model.TestPicture(t.Index)), t.Index),
+            _ => throw new ArgumentOutOfRangeException(nameof(end)),
+        };
         var examples = model.Examples(ExamplesPerDigit).Select(Image).ToArray();
         InterpolationScreen? interpolation = null;
         TraversalScreen? traversal = null;
@@ -42,9 +55,9 @@ public sealed record ExploreScreen(
         switch (state.View)
         {
             case ExploreView.Interpolate:
-                var (a, b) = (state.A ?? Math.Max(model.FirstOf(1), 0), state.B ?? Math.Max(model.FirstOf(7), 0));
+                var (a, b) = (End(state.PictureA, state.A ?? Math.Max(model.FirstOf(1), 0)), End(state.PictureB, state.B ?? Math.Max(model.FirstOf(7), 0)));
                 var strip = DataUrl(model.Interpolate(a, b, state.Steps, state.Spherical));
-                interpolation = new InterpolationScreen(Image(a), Image(b), strip,
+                interpolation = new InterpolationScreen(Shown(a), Shown(b), strip,
                     model.IsLabelConditioned ? DataUrl(model.ChangeY(a)) : null, model.IsLabelConditioned ? DataUrl(model.ChangeY(b)) : null);
                 break;
             case ExploreView.Traverse:
