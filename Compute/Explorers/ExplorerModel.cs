@@ -354,7 +354,7 @@ public sealed class ExplorerModel : IDisposable
         return model switch
         {
             LatentVariableModel latent => latent.ComputeSigmoidGiven(batch),
-            ILabelConditionedModel conditioned => conditioned.DecodeDigits(batch)[digit],
+            ILabelConditionedModel conditioned => conditioned.DecodeDigit(batch, digit),
             _ => throw new NotSupportedException($"{model.GetType().Name} has no decoder the explorers know."),
         };
     }

@@ -67,6 +67,13 @@ public sealed class Fsvae : GenerativeModel, ILabelConditionedModel
         return ComputeMeanGiven(zAll, y).clamp(OwnedScalars.Zero, OwnedScalars.One).reshape(YDim, z.shape[0], -1);
     }
 
+    /// <summary>clip(μ(y = digit, z), 0, 1) in each style: z (n, z_dim) → (n, 3072).</summary>
+    public Tensor DecodeDigit(Tensor z, int digit)
+    {
+        var (styles, y) = LabelConditioned.OneDigitOfEach(z, digit, ZDim, z_prior_m.device);
+        return ComputeMeanGiven(styles, y).clamp(OwnedScalars.Zero, OwnedScalars.One);
+    }
+
     /// <summary>The mean of q(z | x, y = digit): x (n, 3072) in [0, 1] → (n, z_dim).</summary>
     public Tensor EncodeStyle(Tensor x, int digit)
     {

@@ -21,6 +21,9 @@ public interface ILabelConditionedModel
     /// </summary>
     Tensor DecodeDigits(Tensor z);
 
+    /// <summary>z: (n, z_dim) on any device → (n, x_dim) images in [0, 1]: <paramref name="digit"/> written in each style z_j.</summary>
+    Tensor DecodeDigit(Tensor z, int digit);
+
     /// <summary>The style of images known to show <paramref name="digit"/>: the mean of q(z | x, y). x: (n, x_dim) → (n, z_dim).</summary>
     Tensor EncodeStyle(Tensor x, int digit);
 }
@@ -73,6 +76,17 @@ public static class LabelConditioned
         var n = z.shape[0];
         var y = nn.functional.one_hot(OwnedScalars.Range(Digits, device).repeat_interleave(n), Digits).to(ScalarType.Float32);
         return (z.to(device).repeat(Digits, 1), y);
+    }
+
+    /// <summary>z (n, z_dim) on the model's device with y = digit one-hot (n, 10): one digit in each style.</summary>
+    internal static (Tensor z, Tensor y) OneDigitOfEach(Tensor z, int digit, long zDim, Device device)
+    {
+        if (z.dim() != 2 || z.shape[1] != zDim)
+            throw new ArgumentException($"z has shape ({string.Join(", ", z.shape)}); expected (n, {zDim}).", nameof(z));
+        if (digit is < 0 or >= Digits)
+            throw new ArgumentOutOfRangeException(nameof(digit), digit, "digits are 0 to 9.");
+        var y = nn.functional.one_hot(OwnedScalars.Full(z.shape[0], digit, ScalarType.Int64, device), Digits).to(ScalarType.Float32);
+        return (z.to(device), y);
     }
 
     /// <summary>x (n, x_dim) on the model's device with y = digit one-hot (n, 10); errors name the accepted range.</summary>

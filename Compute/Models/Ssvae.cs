@@ -87,6 +87,13 @@ public sealed class Ssvae : GenerativeModel, ILabelConditionedModel
         return ComputeSigmoidGiven(zAll, y).reshape(YDim, z.shape[0], -1);
     }
 
+    /// <summary>Bernoulli means of one digit in each style: z (n, z_dim) → (n, 784).</summary>
+    public Tensor DecodeDigit(Tensor z, int digit)
+    {
+        var (styles, y) = LabelConditioned.OneDigitOfEach(z, digit, ZDim, z_prior_m.device);
+        return ComputeSigmoidGiven(styles, y);
+    }
+
     /// <summary>The mean of q(z | x, y = digit): x (n, 784) → (n, z_dim).</summary>
     public Tensor EncodeStyle(Tensor x, int digit)
     {
