@@ -65,4 +65,25 @@ public sealed class ExploreAccessibilityTests : IAsyncLifetime
 
         axe.AssertNoViolations();
     }
+
+    [Fact]
+    public async Task TheLatentMap_DecodesAPlaceTypedAtTheKeyboard_AsAClickOnEmptySpaceWould()
+    {
+        var vae = await TrainAsync(new { model = "vae", iterations = 10, zDim = 2, device = "cpu" });
+        var page = await host.NewPageAsync();
+        await page.GotoAsync($"/explore?run={vae}&view=map");
+        await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1);
+
+        await page.Locator("[data-testid=place-x] input, input[data-testid=place-x]").FocusAsync();
+        await page.Keyboard.PressAsync("Control+A");
+        await page.Keyboard.TypeAsync("0.25");
+        await page.Keyboard.PressAsync("Tab");
+        await page.Keyboard.PressAsync("Control+A");
+        await page.Keyboard.TypeAsync("-0.5");
+        await page.Keyboard.PressAsync("Tab");
+        await page.Keyboard.PressAsync("Enter");
+
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("[?&]x=0.25&y=-0.5(&|$)"));
+        await Assertions.Expect(page.GetByTestId("decoded")).ToBeVisibleAsync();
+    }
 }
