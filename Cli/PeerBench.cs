@@ -17,7 +17,7 @@ namespace WebGen.Cli;
 internal static partial class PeerBench
 {
     /// <summary>The models the reference script trains.</summary>
-    private static readonly ModelKind[] Models = [ModelKind.Vae, ModelKind.Gmvae];
+    private static readonly ModelKind[] Models = [ModelKind.Vae, ModelKind.Gmvae, ModelKind.Ssvae];
 
     public static JsonNode Run(
         string python, string script, string dataRoot, int iterations, int rounds, TextWriter report, CancellationToken cancellationToken)

@@ -46,7 +46,7 @@ public sealed class Ssvae : GenerativeModel, ILabelConditionedModel
         // Every x with every label: rows are label-major, matching duplicate(x, 10).
         var y = nn.functional.one_hot(OwnedScalars.Range(YDim, x.device).repeat_interleave(batch), YDim).to(x.dtype);
         var xAll = Utils.Duplicate(x, YDim);
-        var (m, v) = enc.Encode(xAll, y);
+        var (m, v) = enc.EncodeEveryLabel(x, YDim);
         var z = Utils.SampleGaussian(m, v);
 
         var klY = Utils.KlCat(yProb, yLogProb, OwnedScalars.FullLike(yLogProb, Math.Log(1.0 / YDim)));

@@ -57,9 +57,20 @@ public static class Utils
 
     /// <summary>
     /// log of a uniform mixture of Gaussians. z: (batch, dim); m, v: (1, mix, dim) → (batch).
+    /// Each component's log N(z | m, v) is <see cref="LogNormal"/> with its square expanded,
+    /// Σ (z − m)²/v = z²·(1/v) − 2z·(m/v) + Σ m²/v, so the (batch, mix) densities come from two products of
+    /// (batch, dim) by (dim, mix) instead of a (batch, mix, dim) tensor and its gradient: the same density with the
+    /// sums in another order, and the GMVAE's step and its IWAE-1000 evaluation several times lighter.
     /// </summary>
-    public static Tensor LogNormalMixture(Tensor z, Tensor m, Tensor v) =>
-        LogMeanExp(LogNormal(z.unsqueeze(1), m, v), dim: 1);
+    public static Tensor LogNormalMixture(Tensor z, Tensor m, Tensor v)
+    {
+        var (means, variances) = (m.squeeze(0), v.squeeze(0)); // (mix, dim)
+        var precisions = variances.reciprocal();
+        var weightedMeans = means * precisions;
+        var perComponent = variances.log().sum(-1).Plus((means * weightedMeans).sum(-1)).Plus(z.shape[^1] * Math.Log(2 * Math.PI));
+        var squares = z.Squared().matmul(precisions.t()) - z.matmul(weightedMeans.t()).Times(2); // (batch, mix)
+        return LogMeanExp(MinusHalf * squares.Plus(perComponent), dim: 1);
+    }
 
     /// <summary>KL(N(qm, qv) ‖ N(pm, pv)) summed over the last dim. All (batch, dim), broadcastable → (batch).</summary>
     public static Tensor KlNormal(Tensor qm, Tensor qv, Tensor pm, Tensor pv) =>

@@ -70,20 +70,22 @@ public sealed record MemoryEstimate(long ParameterBytes, long DataBytes, long St
         (2 * rows * Mnist784) + Mlp(Mnist784, 300, 2 * z, rows) + (13 * rows * z) + Mlp(z, 300, Mnist784, rows) + (3 * rows * Mnist784);
 
     /// <summary>
-    /// The GMVAE's log_normal_mixture: z − m, its square, the division by v, the sum with log v and −½·(…), each
-    /// rows × k × z, then rows × k for the log-mean-exp (max, shifted, exp, sum).
+    /// The GMVAE's log_normal_mixture (<see cref="Models.Utils.LogNormalMixture"/>): z² and the two products with the
+    /// components, their difference, the per-component sum and −½·(…), each rows × k, then rows × k again for the
+    /// log-mean-exp (shifted, exp); the components' k × z terms beside them.
     /// </summary>
-    private static long Mixture(long rows, long k, long z) => (6 * rows * k * z) + (5 * rows * k);
+    private static long Mixture(long rows, long k, long z) => (8 * rows * k) + (2 * rows * z) + (6 * k * z);
 
     /// <summary>
-    /// The SSVAE's step: the classifier on the batch and the 100 labelled images, then the batch duplicated ten-fold
-    /// with every label and run through a VAE-like pass of (x, y) → z → (z, y) → x.
+    /// The SSVAE's step: the classifier on the batch and the 100 labelled images, then every image with every label
+    /// through a VAE-like pass of (x, y) → z → (z, y) → x, whose first layer multiplies each image once
+    /// (<see cref="Models.Encoder.EncodeEveryLabel"/>), and the batch duplicated ten-fold for the reconstruction.
     /// </summary>
     private static long Ssvae(long batch, long z)
     {
         var all = 10 * batch;
         return Mlp(Mnist784, 300, 10, batch + 100) + (2 * batch * Mnist784)
-            + (all * (Mnist784 + 10)) + Mlp(Mnist784 + 10, 300, 2 * z, all) + (13 * all * z)
+            + (batch * 300) + Mlp(0, 300, 2 * z, all) + (13 * all * z)
             + (all * (z + 10)) + Mlp(z + 10, 300, Mnist784, all) + (3 * all * Mnist784);
     }
 

@@ -57,6 +57,21 @@ public sealed class AdamTests : IDisposable
         Assert.Equal(Bits(theirs), Bits(ours));
     }
 
+    [Fact]
+    public void ParameterWithoutGradient_IsLeftAloneWithItsStepAtZero()
+    {
+        // The SSVAE at gw = 0: its encoder and decoder get no gradient, and PyTorch's Adam skips them.
+        using var network = NewNetwork();
+        using var unused = nn.Linear(4, 4);
+        var before = Convert.ToHexString(unused.weight!.detach().bytes);
+        using var optimizer = new Adam([.. network.parameters(), .. unused.parameters()], lr: 1e-3);
+
+        Train(network, optimizer, Batches(3));
+
+        Assert.Equal(before, Convert.ToHexString(unused.weight!.detach().bytes));
+        Assert.All(optimizer.Moments().TakeLast(2), moments => Assert.Equal(0, moments.Step));
+    }
+
     private static Sequential NewNetwork()
     {
         manual_seed(5);

@@ -112,6 +112,27 @@ public sealed class GmvaeSsvaeTests : IDisposable
     }
 
     [Fact]
+    public void EncodeEveryLabel_GivesTheDuplicatedBatchsMomentsAndGradients()
+    {
+        manual_seed(9);
+        using var encoder = new Encoder(xDim: 784, zDim: 8, yDim: 10);
+        using var x = TestData.BinarisedTestSubset(5);
+        var y = nn.functional.one_hot(arange(10).repeat_interleave(5), 10).to(ScalarType.Float32);
+
+        var (m, v) = encoder.Encode(Utils.Duplicate(x, 10), y);
+        (m.sum() + v.sum()).backward();
+        var duplicated = encoder.parameters().Select(p => p.grad!.clone()).ToArray();
+        encoder.zero_grad();
+        var (mEvery, vEvery) = encoder.EncodeEveryLabel(x, 10);
+        (mEvery.sum() + vEvery.sum()).backward();
+
+        Assert.True(allclose(m, mEvery, rtol: 1e-5, atol: 1e-6), "means differ");
+        Assert.True(allclose(v, vEvery, rtol: 1e-5, atol: 1e-6), "variances differ");
+        Assert.All(encoder.parameters().Zip(duplicated), pair =>
+            Assert.True(allclose(pair.First.grad!, pair.Second, rtol: 1e-4, atol: 1e-5), "gradients differ"));
+    }
+
+    [Fact]
     public void Ssvae_SupervisedOnlyTrainingLearnsToClassify()
     {
         var options = TrainingOptions.For(ModelKind.Ssvae) with { Iterations = 300, GenWeight = 0 };

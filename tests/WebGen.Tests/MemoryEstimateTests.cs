@@ -41,13 +41,13 @@ public sealed class MemoryEstimateTests
 
     [Theory]
     // Peak RSS (MiB) that /usr/bin/time -v measured for `webgen-cli train <model> --iterations 50 --device cpu --batch --z --k` (README).
-    [InlineData(ModelKind.Vae, 100, 10, 500, 867)]
-    [InlineData(ModelKind.Gmvae, 100, 10, 500, 1347)]
-    [InlineData(ModelKind.Ssvae, 100, 64, 500, 675)]
-    [InlineData(ModelKind.Gmvae, 1000, 10, 2000, 1708)]
-    [InlineData(ModelKind.Gmvae, 500, 64, 1000, 4861)]
-    [InlineData(ModelKind.Vae, 10_000, 10, 500, 1327)]
-    [InlineData(ModelKind.Ssvae, 1000, 64, 500, 983)]
+    [InlineData(ModelKind.Vae, 100, 10, 500, 522)]
+    [InlineData(ModelKind.Gmvae, 100, 10, 500, 526)]
+    [InlineData(ModelKind.Ssvae, 100, 64, 500, 570)]
+    [InlineData(ModelKind.Gmvae, 1000, 10, 2000, 673)]
+    [InlineData(ModelKind.Gmvae, 500, 64, 1000, 648)]
+    [InlineData(ModelKind.Vae, 10_000, 10, 500, 873)]
+    [InlineData(ModelKind.Ssvae, 1000, 64, 500, 923)]
     public void AMeasuredRun_IsEstimatedAboveItsPeakButWithinTwoAndAHalfTimesIt(ModelKind model, int batch, int z, int k, int measuredMB)
     {
         var estimate = MemoryEstimate.For(TrainingOptions.For(model) with { BatchSize = batch, ZDim = z, K = k });
@@ -55,10 +55,10 @@ public sealed class MemoryEstimateTests
     }
 
     [Fact]
-    public void AGmvaeWithTheLargestBatchZAndK_NeedsTerabytes()
+    public void AGmvaeWithTheLargestBatchZAndK_NeedsTensOfGigabytes()
     {
         var huge = TrainingOptions.For(ModelKind.Gmvae) with { BatchSize = 60_000, ZDim = 1024, K = 10_000 };
-        // 60,000 × 10,000 × 1024 floats are 2.4 TB for one mixture intermediate alone.
-        Assert.True(Bytes(huge) > 1000 * GB, ByteSize.Describe(Bytes(huge)));
+        // 60,000 × 10,000 floats are 2.4 GB for each of the mixture density's intermediates, kept for backward.
+        Assert.True(Bytes(huge) > 30 * GB, ByteSize.Describe(Bytes(huge)));
     }
 }
