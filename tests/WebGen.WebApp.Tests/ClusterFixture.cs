@@ -20,8 +20,12 @@ public sealed class ClusterFixture : IAsyncLifetime
     public WebGenProcess Web { get; private set; } = null!;
     public List<WebGenProcess> Workers { get; } = [];
 
-    /// <summary>A worker that stops beating is taken for dead after this.</summary>
-    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(3);
+    /// <summary>
+    /// A worker that stops beating is taken for dead after this: short, for the kill-to-resume time, yet long enough
+    /// that a live worker on a loaded machine (a 2-core machine running other suites beside this one) is not taken
+    /// for dead between two of its beats, which would fail its run after <c>RunLifecycle.MaxCrashes</c> such takes.
+    /// </summary>
+    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(8);
 
     public PostgresServer Postgres => postgres;
 

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Playwright;
 using WebGen.Shared;
 using WebGen.Tools.ClusterBench;
+using WebGen.WebApp.Data;
 using WebGen.WebApp.Runs;
 using Xunit.Abstractions;
 
