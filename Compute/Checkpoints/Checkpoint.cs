@@ -24,7 +24,12 @@ public static class Checkpoint
     public static string TrainingStateFileName(int step) => $"training-{step:D5}.bin";
 
     /// <summary>Saves the model at <paramref name="step"/>, and the run's <paramref name="state"/> there when it has one.</summary>
-    public static string Save(GenerativeModel model, TrainingOptions options, string runDir, int step, TrainingState? state = null)
+    /// <param name="record">
+    /// Where else the run keeps its newest checkpoint (<see cref="CheckpointRecord"/>): the checkpoints this one
+    /// supersedes are removed only once it says it recorded this one, so the recorded one is always on disk.
+    /// </param>
+    public static string Save(GenerativeModel model, TrainingOptions options, string runDir, int step, TrainingState? state = null,
+        Func<SavedCheckpoint, bool>? record = null)
     {
         Directory.CreateDirectory(runDir);
         File.WriteAllText(Path.Combine(runDir, OptionsFile), JsonSerializer.Serialize(options, WebGenJson.Indented));
@@ -34,7 +39,8 @@ public static class Checkpoint
         if (state is not null)
             AtomicWrite(Path.Combine(runDir, TrainingStateFileName(step)), state.Write);
         AtomicWrite(path, file => model.save(file));
-        RemoveSuperseded(runDir);
+        if (record is null || record(new SavedCheckpoint(step, path)))
+            RemoveSuperseded(runDir);
         return path;
     }
 
@@ -105,3 +111,14 @@ public static class Checkpoint
         File.Move(temporary, path, overwrite: true);
     }
 }
+
+/// <summary>A checkpoint on disk: its step and its model file (its training state is beside it).</summary>
+public sealed record SavedCheckpoint(int Step, string Path);
+
+/// <summary>
+/// A run whose newest checkpoint is recorded somewhere other than its folder (the web app's database, read by whichever
+/// host resumes it): the run resumes from <paramref name="Recorded"/> (from the start when null), never from a listing
+/// of its folder, and each checkpoint it saves is offered to <paramref name="Record"/>, which says whether it was
+/// recorded (<see cref="Checkpoint.Save"/> removes the superseded ones only then).
+/// </summary>
+public sealed record CheckpointRecord(SavedCheckpoint? Recorded, Func<SavedCheckpoint, bool> Record);

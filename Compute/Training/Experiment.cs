@@ -25,10 +25,11 @@ public sealed record RunResult(
 public static class Experiment
 {
     /// <param name="resume">Continue an interrupted run from its newest checkpoint in the same folder.</param>
+    /// <param name="checkpoints">Where the run's checkpoints are recorded besides its folder (<see cref="Trainer.Train"/>).</param>
     public static RunResult TrainAndEvaluate(
         TrainingOptions options, string dataRoot, string outDir,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default,
-        bool resume = false, SamplePreview? preview = null)
+        bool resume = false, SamplePreview? preview = null, CheckpointRecord? checkpoints = null)
     {
         var dataSet = DataSet.For(options.Model);
         var device = Devices.Resolve(options.Device);
@@ -39,7 +40,7 @@ public static class Experiment
         using var disposeModel = model;
         using var disposeStream = stream;
         model.to(device);
-        var stepsBefore = resume ? ResumeStep(options, outDir) : 0;
+        var stepsBefore = checkpoints is not null ? checkpoints.Recorded?.Step ?? 0 : resume ? ResumeStep(options, outDir) : 0;
         string checkpoint;
         double seconds;
         using (NewDisposeScope()) // the training data (SVHN's extra is 1.6 GB) is freed before the evaluation
@@ -48,7 +49,7 @@ public static class Experiment
             if (preview is not null && dataSet.TestAccuracy(model, dataRoot, device) is { } testAccuracy)
                 preview = preview with { TestAccuracy = testAccuracy };
             var clock = Stopwatch.StartNew();
-            checkpoint = Trainer.Train(model, data, options, runDir, progress, cancellationToken, resume, preview, stream);
+            checkpoint = Trainer.Train(model, data, options, runDir, progress, cancellationToken, resume, preview, stream, checkpoints);
             seconds = clock.Elapsed.TotalSeconds;
         }
         var metrics = dataSet.Evaluate(model, dataRoot, device, cancellationToken);

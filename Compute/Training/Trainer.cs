@@ -35,6 +35,10 @@ public static class Trainer
     public const int ReportEvery = 50;
 
     /// <param name="resume">Continue from the newest checkpoint in <paramref name="runDir"/>, if there is one.</param>
+    /// <param name="checkpoints">
+    /// Where the run's checkpoints are recorded besides its folder: it resumes from the recorded one (whatever
+    /// <paramref name="resume"/> says) and records each new one.
+    /// </param>
     /// <param name="stream">
     /// The run's random stream (<see cref="RandomStream.Initialise"/>); without one, the run continues from the
     /// default generator's state, as a caller that seeded it and built the model expects.
@@ -43,7 +47,7 @@ public static class Trainer
     public static string Train(
         GenerativeModel model, TrainingData data, TrainingOptions options, string runDir,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default,
-        bool resume = false, SamplePreview? preview = null, RandomStream? stream = null)
+        bool resume = false, SamplePreview? preview = null, RandomStream? stream = null, CheckpointRecord? checkpoints = null)
     {
         var device = data.Images.device;
         var count = data.Images.shape[0];
@@ -54,12 +58,14 @@ public static class Trainer
         var done = 0;
         Tensor? permutation = null;
         var position = 0L;
-        if (resume && Checkpoint.Latest(runDir) is { } latest)
+        var from = checkpoints is not null ? checkpoints.Recorded
+            : resume && Checkpoint.Latest(runDir) is { } latest ? new SavedCheckpoint(latest.Step, latest.Path) : null;
+        if (from is not null)
         {
-            model.load(latest.Path);
-            (checkpoint, done) = (latest.Path, latest.Step);
+            model.load(from.Path);
+            (checkpoint, done) = (from.Path, from.Step);
             var shape = new TrainingState.Shape(count, options.BatchSize, [.. model.parameters().Select(p => p.numel())]);
-            if (Checkpoint.ReadTrainingState(runDir, latest.Step, shape) is { } state)
+            if (Checkpoint.ReadTrainingState(Path.GetDirectoryName(from.Path)!, from.Step, shape) is { } state)
             {
                 draws.Restore(state.Generator);
                 optimizer.Restore(state.Moments);
@@ -107,7 +113,7 @@ public static class Trainer
             {
                 using var rows = permutation.cpu();
                 var state = new TrainingState(step, draws.State(), rows.data<long>().ToArray(), position, optimizer.Moments());
-                checkpoint = Checkpoint.Save(model, options, runDir, step, state);
+                checkpoint = Checkpoint.Save(model, options, runDir, step, state, checkpoints?.Record);
             }
         }
         permutation.Dispose();

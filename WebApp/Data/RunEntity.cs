@@ -52,6 +52,12 @@ public sealed class RunEntity
     /// <summary>The step of the run's newest checkpoint, as its worker recorded it (0 before the first).</summary>
     public int CheckpointStep { get; set; }
 
+    /// <summary>
+    /// The model file of that checkpoint, relative to the runs folder (WebGen:RunsFolder, shared by every worker);
+    /// null before the first. A worker resumes from it, never from a listing of the run's folder.
+    /// </summary>
+    public string? CheckpointFile { get; set; }
+
     /// <summary>Set by a cancel from any front end; the worker training the run polls it.</summary>
     public bool CancelRequested { get; set; }
 

@@ -35,14 +35,17 @@ public sealed class RunJob(
     /// <param name="stopping">The job system's shutdown token: the worker is stopping.</param>
     public async Task ExecuteAsync(Guid runId, CancellationToken stopping)
     {
-        var (attempt, taken, limited) = await TakeAsync(runId, stopping);
+        var (attempt, taken, limited, recorded) = await TakeAsync(runId, stopping);
         if (taken is null)
             return;
-        await TrainAsync(runId, attempt, taken, limited, stopping);
+        await TrainAsync(runId, attempt, taken, limited, recorded, stopping);
     }
 
-    /// <summary>Takes the run for this worker; null when it is not running or another live worker trains it.</summary>
-    private async Task<(int Attempt, RunState? Run, bool Limited)> TakeAsync(Guid id, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes the run for this worker; null when it is not running or another live worker trains it. With it comes the
+    /// checkpoint the store records for it (its file under the runs folder), to resume from.
+    /// </summary>
+    private async Task<(int Attempt, RunState? Run, bool Limited, SavedCheckpoint? Recorded)> TakeAsync(Guid id, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var since = WorkerHeartbeat.LiveSince(options.Value.Worker);
@@ -51,6 +54,7 @@ public sealed class RunJob(
             && db.Roles.Any(r => r.Id == ur.RoleId && r.Name == Accounts.Roles.Instructor), cancellationToken);
         var attempt = 0;
         var checkpointStep = 0;
+        string? checkpointFile = null;
         string? owner = null;
         var state = await runs.UpdateAsync(id, attempt: null, r =>
         {
@@ -59,23 +63,24 @@ public sealed class RunJob(
             (r.Attempt, r.WorkerId) = (r.Attempt + 1, worker.Id);
             if (r.CancelRequested)
                 (r.Status, r.FinishedUtc) = (RunStatus.Cancelled, DateTime.UtcNow);
-            (attempt, checkpointStep, owner) = (r.Attempt, r.CheckpointStep, r.OwnerId);
+            (attempt, checkpointStep, checkpointFile, owner) = (r.Attempt, r.CheckpointStep, r.CheckpointFile, r.OwnerId);
             return true;
         }, cancellationToken);
         if (state is not { Status: RunStatus.Running })
-            return (0, null, false);
+            return (0, null, false, null);
         // Every step once in the history: what an earlier attempt reported past the checkpoint it resumes from goes.
-        await db.MetricPoints.Where(p => p.RunId == id && p.Step > checkpointStep).ExecuteDeleteAsync(cancellationToken);
-        return (attempt, state, owner is not null && !instructorRun);
+        var resumeStep = checkpointFile is null ? 0 : checkpointStep;
+        await db.MetricPoints.Where(p => p.RunId == id && p.Step > resumeStep).ExecuteDeleteAsync(cancellationToken);
+        var recorded = checkpointFile is null ? null : new SavedCheckpoint(resumeStep, Path.Combine(options.Value.RunsFolder, checkpointFile));
+        return (attempt, state, owner is not null && !instructorRun, recorded);
     }
 
-    private async Task TrainAsync(Guid id, int attempt, RunState started, bool limited, CancellationToken stopping)
+    private async Task TrainAsync(Guid id, int attempt, RunState started, bool limited, SavedCheckpoint? recorded, CancellationToken stopping)
     {
         var settings = options.Value;
         var diskQuota = runs.DiskQuotaFor(limited);
         var folder = settings.RunFolder(id);
         var trainingOptions = started.Options with { CheckpointEvery = Math.Min(started.Options.CheckpointEvery, settings.CheckpointEvery) };
-        var runDir = Path.Combine(folder, ModelFactory.RunName(trainingOptions));
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         string? overQuota = null;
         var lost = false;
@@ -96,8 +101,7 @@ public sealed class RunJob(
             }
             try
             {
-                // The checkpoints this worker wrote into its own run folder; the store keeps the newest one's step.
-                await runs.RecordProgressAsync(id, attempt, p, Checkpoint.Latest(runDir)?.Step);
+                await runs.RecordProgressAsync(id, attempt, p);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -115,6 +119,21 @@ public sealed class RunJob(
                 return r.Status == RunStatus.Running;
             }));
         });
+        // Called on the training thread, which waits for the store: the checkpoint it supersedes stays until this one
+        // is recorded (fenced by the attempt), so whichever worker resumes the run finds the recorded file.
+        bool Record(SavedCheckpoint saved)
+        {
+            try
+            {
+                return runs.RecordCheckpointAsync(id, attempt, saved.Step, Path.GetRelativePath(settings.RunsFolder, saved.Path), cancel.Token)
+                    .GetAwaiter().GetResult() is not null;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Run {Id}: the checkpoint of step {Step} was not recorded; the one before it stays", id, saved.Step);
+                return false;
+            }
+        }
         // The last progress is stored, and the watch ends, before the final state is told to anyone.
         async Task FinishAsync(Func<RunEntity, bool> change)
         {
@@ -125,10 +144,11 @@ public sealed class RunJob(
         }
         try
         {
-            logger.LogInformation("Run {Id}: attempt {Attempt} on worker {Worker} trains {Model} for {Iterations} steps (from step {Step})",
-                id, attempt, worker.Id, trainingOptions.Model, trainingOptions.Iterations, started.Progress?.Step ?? 0);
+            logger.LogInformation("Run {Id}: attempt {Attempt} on worker {Worker} trains {Model} for {Iterations} steps (from the checkpoint of step {Step})",
+                id, attempt, worker.Id, trainingOptions.Model, trainingOptions.Iterations, recorded?.Step ?? 0);
             var result = await Task.Factory.StartNew(
-                () => Experiment.TrainAndEvaluate(trainingOptions, settings.DataFolder, folder, progress, cancel.Token, resume: true, preview),
+                () => Experiment.TrainAndEvaluate(trainingOptions, settings.DataFolder, folder, progress, cancel.Token, preview: preview,
+                    checkpoints: new CheckpointRecord(recorded, Record)),
                 cancel.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             await FinishAsync(r =>
             {
@@ -200,8 +220,9 @@ public sealed class RunJob(
                 {
                     await using var db = await dbFactory.CreateDbContextAsync(watching);
                     var run = await db.Runs.AsNoTracking().Where(r => r.Id == id)
-                        .Select(r => new { r.Attempt, r.Status, r.CancelRequested }).SingleOrDefaultAsync(watching);
-                    if (run is null || run.Attempt != attempt || run.Status != RunStatus.Running)
+                        .Select(r => new { r.Attempt, r.Status, r.CancelRequested, r.WorkerId }).SingleOrDefaultAsync(watching);
+                    // Another worker took it, or the dispatcher took this worker for dead and handed the run out again.
+                    if (run is null || run.Attempt != attempt || run.Status != RunStatus.Running || run.WorkerId != worker.Id)
                     {
                         lost();
                         await cancel.CancelAsync();

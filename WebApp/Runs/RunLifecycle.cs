@@ -87,13 +87,11 @@ public sealed class RunLifecycle(IDbContextFactory<WebGenDb> dbFactory, IHubCont
     }
 
     /// <summary>Stores a running run's latest progress, appends it to its history and tells its watchers; refused once <paramref name="attempt"/> moved on.</summary>
-    internal Task<RunState?> RecordProgressAsync(Guid id, int attempt, TrainingProgress p, int? checkpointStep) =>
+    internal Task<RunState?> RecordProgressAsync(Guid id, int attempt, TrainingProgress p) =>
         UpdateAsync(id, attempt, (r, db) =>
         {
             if (r.Status != RunStatus.Running) return false;
             (r.Step, r.Loss, r.Kl, r.Rec, r.StepsPerSecond) = (p.Step, p.Loss, p.Kl, p.Rec, p.StepsPerSecond);
-            if (checkpointStep is { } saved)
-                r.CheckpointStep = saved;
             db.MetricPoints.Add(new MetricPointEntity
             {
                 RunId = id,
@@ -106,6 +104,18 @@ public sealed class RunLifecycle(IDbContextFactory<WebGenDb> dbFactory, IHubCont
             });
             return true;
         });
+
+    /// <summary>
+    /// Records the run's newest checkpoint: its step and its model file relative to the runs folder, where a worker
+    /// that takes the run over resumes; refused once <paramref name="attempt"/> moved on.
+    /// </summary>
+    internal Task<RunState?> RecordCheckpointAsync(Guid id, int attempt, int step, string file, CancellationToken cancellationToken) =>
+        UpdateAsync(id, attempt, r =>
+        {
+            if (r.Status != RunStatus.Running) return false;
+            (r.CheckpointStep, r.CheckpointFile) = (step, file);
+            return true;
+        }, cancellationToken);
 
     /// <summary>
     /// Applies a change to a stored run, raises its <see cref="RunEntity.Version"/> and tells its watchers; null when

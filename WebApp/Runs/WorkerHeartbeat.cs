@@ -22,32 +22,51 @@ public sealed class WorkerHeartbeat(IDbContextFactory<WebGenDb> dbFactory, IOpti
     /// <summary>The moment before which a worker's last heartbeat means it is dead.</summary>
     public static DateTime LiveSince(WorkerOptions worker) => DateTime.UtcNow - worker.Lease;
 
+    private readonly DateTime startedUtc = DateTime.UtcNow;
+
+    /// <summary>
+    /// Stores the first heartbeat before the job server (started after this service) fetches a run: a run taken by a
+    /// worker the store does not know yet would be taken for a dead worker's and handed out again.
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        if (settings.IsWorker)
+        {
+            if (Device == "cpu")
+                WebGen.Compute.Devices.SetIntraOpThreads(Math.Max(1, Environment.ProcessorCount / settings.Worker.Slots));
+            logger.LogInformation("Worker {Id}: {Slots} slot(s) on {Device}", Id, settings.Worker.Slots, Device);
+            await BeatAsync(cancellationToken);
+        }
+        await base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
         if (!settings.IsWorker)
             return;
-        var slots = settings.Worker.Slots;
-        if (Device == "cpu")
-            WebGen.Compute.Devices.SetIntraOpThreads(Math.Max(1, Environment.ProcessorCount / slots));
-        logger.LogInformation("Worker {Id}: {Slots} slot(s) on {Device}", Id, slots, Device);
-        var started = DateTime.UtcNow;
         while (!stoppingToken.IsCancellationRequested)
         {
-            try
-            {
-                await using var db = await dbFactory.CreateDbContextAsync(stoppingToken);
-                var entry = await db.Workers.SingleOrDefaultAsync(w => w.Id == Id, stoppingToken);
-                if (entry is null)
-                    db.Workers.Add(entry = new WorkerEntity { Id = Id, Device = Device, StartedUtc = started });
-                (entry.Slots, entry.HeartbeatUtc) = (slots, DateTime.UtcNow);
-                await db.SaveChangesAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning(e, "Worker {Id}: heartbeat not stored; trying again", Id); // the database may be restarting
-            }
             await Task.Delay(settings.Worker.Heartbeat, stoppingToken);
+            await BeatAsync(stoppingToken);
+        }
+    }
+
+    private async Task BeatAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var entry = await db.Workers.SingleOrDefaultAsync(w => w.Id == Id, cancellationToken);
+            if (entry is null)
+                db.Workers.Add(entry = new WorkerEntity { Id = Id, Device = Device, StartedUtc = startedUtc });
+            (entry.Slots, entry.HeartbeatUtc) = (options.Value.Worker.Slots, DateTime.UtcNow);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Worker {Id}: heartbeat not stored; trying again", Id); // the database may be restarting
         }
     }
 

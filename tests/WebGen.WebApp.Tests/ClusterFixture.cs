@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.EntityFrameworkCore;
 using WebGen.Tools.Cluster;
 using WebGen.WebApp.Data;
@@ -7,7 +8,8 @@ namespace WebGen.WebApp.Tests;
 /// <summary>
 /// A real cluster on one machine: a PostgreSQL server (<see cref="PostgresServer"/>), one web process and two worker
 /// processes of the built app on it, sharing one runs folder, with a short heartbeat and lease and a checkpoint every
-/// 100 steps. Workers can be killed (-9) and started again.
+/// 100 steps. Workers can be killed (-9) and started again. Class mode with open registration: the instructor and
+/// students sign in through the web process's forms.
 /// </summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
@@ -18,8 +20,12 @@ public sealed class ClusterFixture : IAsyncLifetime
     public WebGenProcess Web { get; private set; } = null!;
     public List<WebGenProcess> Workers { get; } = [];
 
-    /// <summary>A worker that stops beating is taken for dead after this.</summary>
-    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(3);
+    /// <summary>
+    /// A worker that stops beating is taken for dead after this: short, for the kill-to-resume time, yet long enough
+    /// that a live worker on a loaded machine (a 2-core machine running other suites beside this one) is not taken
+    /// for dead between two of its beats, which would fail its run after <c>RunLifecycle.MaxCrashes</c> such takes.
+    /// </summary>
+    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(8);
 
     public PostgresServer Postgres => postgres;
 
@@ -33,6 +39,10 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     private Dictionary<string, string> Settings => new()
     {
+        ["WebGen:Mode"] = "class",
+        ["WebGen:Class:InstructorEmail"] = ClassModeFactory.InstructorEmail,
+        ["WebGen:Class:InstructorPassword"] = ClassModeFactory.InstructorPassword,
+        ["WebGen:Class:Registration"] = "open",
         ["WebGen:Database"] = "postgres",
         ["ConnectionStrings:Runs"] = ConnectionString,
         ["WebGen:RunsFolder"] = Path.Combine(folder, "runs"),
@@ -56,6 +66,21 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public Task<WebGenProcess> StartAsync(string role) =>
         WebGenProcess.StartAsync(WebAppDll(), role, Settings, Path.Combine(folder, $"{role}-{++started}.log"), CancellationToken.None);
+
+    /// <summary>A client of the web process signed in as the instructor, whose runs no per-student limit holds.</summary>
+    public Task<HttpClient> InstructorAsync() => FrontEnds.SignInAsync(Web, new CookieContainer());
+
+    /// <summary>A client of the web process signed in as a new student, registered through the form.</summary>
+    public async Task<HttpClient> StudentAsync(string email)
+    {
+        var cookies = new CookieContainer();
+        var client = FrontEnds.Client(Web, cookies);
+        var fields = new Dictionary<string, string> { ["Input.Email"] = email, ["Input.Password"] = ClassModeFactory.StudentPassword };
+        await SignIn.PostFormAsync(client, "/account/register", "register", fields);
+        await SignIn.PostFormAsync(client, "/account/login", "login", fields);
+        Assert.Contains(cookies.GetAllCookies(), c => c.Name == ".AspNetCore.Identity.Application");
+        return client;
+    }
 
     /// <summary>The store, read directly.</summary>
     public WebGenDb Db() => new PostgresWebGenDb(new DbContextOptionsBuilder<PostgresWebGenDb>().UseNpgsql(ConnectionString).Options);

@@ -29,7 +29,7 @@ public sealed class ExecutionTests(WebGenFactory factory, ITestOutputHelper outp
     }
 
     [Fact]
-    public async Task AWorkerWhoseRunWasTakenOver_CanWriteNeitherProgressNorAFinalState()
+    public async Task AWorkerWhoseRunWasTakenOver_CanWriteNeitherProgressNorACheckpointNorAFinalState()
     {
         using var client = factory.CreateClient();
         var run = await CreateAsync(client, iterations: 1_000_000);
@@ -43,7 +43,8 @@ public sealed class ExecutionTests(WebGenFactory factory, ITestOutputHelper outp
         // id, so the dispatcher leaves it be): the attempt moves on.
         var live = factory.Services.GetRequiredService<WorkerHeartbeat>().Id;
         Assert.NotNull(await runs.UpdateAsync(run, attempt: null, r => { (r.Attempt, r.WorkerId) = (r.Attempt + 1, live); return true; }));
-        Assert.Null(await runs.RecordProgressAsync(run, zombie, new(999_999, 1_000_000, 1, 1, 1, 1), checkpointStep: 999_000));
+        Assert.Null(await runs.RecordProgressAsync(run, zombie, new(999_999, 1_000_000, 1, 1, 1, 1)));
+        Assert.Null(await runs.RecordCheckpointAsync(run, zombie, 999_000, "zombie/model-999000.pt", CancellationToken.None));
         Assert.Null(await runs.UpdateAsync(run, zombie, r => { r.Status = RunStatus.Completed; return true; }));
 
         // The job that trained it sees the attempt move on its next look at the store and stops, writing nothing more.

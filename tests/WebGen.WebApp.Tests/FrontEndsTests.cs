@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
@@ -5,6 +6,7 @@ using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Playwright;
 using WebGen.Shared;
 using WebGen.Tools.ClusterBench;
+using WebGen.WebApp.Data;
 using WebGen.WebApp.Runs;
 using Xunit.Abstractions;
 
@@ -17,6 +19,9 @@ public sealed partial class FrontEndsTests(FrontEnds cluster, ITestOutputHelper 
 
     /// <summary>Runs long enough never to finish during a test (the trainer reports every 50 steps): each ends cancelled.</summary>
     private const int LongRun = 10_000;
+
+    /// <summary>A run that reaches its evaluation soon.</summary>
+    private const int ShortRun = 100;
 
     [Fact]
     public async Task AWatcherOnA_GetsEveryProgressUpdateOfARunTrainedOnB_InVersionOrderThroughItsFinalState()
@@ -59,6 +64,25 @@ public sealed partial class FrontEndsTests(FrontEnds cluster, ITestOutputHelper 
         await PercentAsync(page, percent => percent > first);
         await CancelAsync(onB, id);
         await Assertions.Expect(page.GetByTestId("status")).ToHaveTextAsync("cancelled", new() { Timeout = 30_000 });
+    }
+
+    [Fact]
+    public async Task ACancelOnA_ReachesTheWorkerEvaluatingARunWithinOneSecond()
+    {
+        var cookies = new CookieContainer();
+        using var onB = await FrontEnds.SignInAsync(cluster.B, cookies);
+        using var onA = FrontEnds.Client(cluster.A, cookies);
+        var id = await FrontEnds.QueueRunAsync(onB, iterations: ShortRun);
+        // Trained to its last step and not finished: its final evaluation (the IWAE bounds) is in progress.
+        await WaitUntilAsync(async () => await StoredAsync(onA, id) is { Status: RunStatus.Running, Progress.Step: ShortRun });
+
+        var clock = Stopwatch.StartNew();
+        await CancelAsync(onA, id);
+        await WaitUntilAsync(async () => (await StoredAsync(onA, id)).IsFinished);
+        output.WriteLine($"cancel during the evaluation to cancelled: {clock.ElapsedMilliseconds} ms");
+
+        Assert.Equal(RunStatus.Cancelled, (await StoredAsync(onA, id)).Status);
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(1));
     }
 
     [Fact]

@@ -534,6 +534,9 @@ namespace WebGen.WebApp.Data.Migrations.Postgres
                     b.Property<string>("Checkpoint")
                         .HasColumnType("text");
 
+                    b.Property<string>("CheckpointFile")
+                        .HasColumnType("text");
+
                     b.Property<int>("CheckpointStep")
                         .HasColumnType("integer");
 

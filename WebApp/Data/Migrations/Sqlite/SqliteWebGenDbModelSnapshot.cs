@@ -519,6 +519,9 @@ namespace WebGen.WebApp.Data.Migrations.Sqlite
                     b.Property<string>("Checkpoint")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("CheckpointFile")
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("CheckpointStep")
                         .HasColumnType("INTEGER");
 
