@@ -42,7 +42,7 @@ public static class BatchZip
             archive = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
             _ = archive.Entries.Count;
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or ArgumentException or IOException or NotSupportedException)
         {
             return ([], $"The file is not a readable zip ({e.Message}); upload the zip of checkpoints your course's system exported.");
         }
