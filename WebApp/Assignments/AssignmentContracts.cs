@@ -18,6 +18,15 @@ public sealed class AssignmentOptions
     /// runs stay far below it (the README gives the figures measured); a copy with noise added stays above.
     /// </summary>
     public double SimilarityThreshold { get; set; } = 0.99;
+
+    /// <summary>The largest batch zip an instructor may upload.</summary>
+    public long MaxBatchBytes { get; set; } = 1024L * 1024 * 1024;
+
+    /// <summary>The most entries a batch zip may hold (a class of a few hundred students, several parts each).</summary>
+    public int MaxBatchEntries { get; set; } = 2000;
+
+    /// <summary>The most a batch zip may expand to, all entries together: a zip bomb stops here.</summary>
+    public long MaxBatchExpandedBytes { get; set; } = 4L * 1024 * 1024 * 1024;
 }
 
 /// <summary>One part of an assignment as asked for: the model, the SSVAE variant, and the band (the grader's when null).</summary>

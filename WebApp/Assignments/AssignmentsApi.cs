@@ -32,6 +32,8 @@ public static class AssignmentsApi
     {
         builder.Services.AddOptions<AssignmentOptions>().Bind(builder.Configuration.GetSection(AssignmentOptions.Section));
         builder.Services.AddSingleton<AssignmentService>();
+        builder.Services.AddSingleton<BatchService>();
+        builder.Services.AddHostedService<BatchWorker>();
         return builder;
     }
 
@@ -78,6 +80,29 @@ public static class AssignmentsApi
                 return InstructorOnly;
             return await service.GetAsync(id, cancellationToken) is null ? NoAssignment(id) : Results.Ok(await service.DuplicatesAsync(id, cancellationToken));
         });
+        // An instructor's zip of the class's checkpoints: previewed, matched again with another pattern, confirmed.
+        assignments.MapPost("/{id:guid}/batches", CreateBatchAsync).DisableAntiforgery();
+        assignments.MapGet("/{id:guid}/batches/{batch:guid}", async (Guid id, Guid batch, ClaimsPrincipal user, ClassAccess access, BatchService batches, CancellationToken cancellationToken) =>
+            access.ViewerOf(user) is not { IsInstructor: true } viewer ? InstructorOnly
+            : await batches.GetAsync(viewer, id, batch, cancellationToken) is { } found ? Results.Ok(found) : NoBatch(id, batch));
+        assignments.MapPut("/{id:guid}/batches/{batch:guid}/pattern", async (Guid id, Guid batch, HttpRequest request, ClaimsPrincipal user, ClassAccess access, BatchService batches, CancellationToken cancellationToken) =>
+        {
+            if (access.ViewerOf(user) is not { IsInstructor: true } viewer)
+                return InstructorOnly;
+            var (body, problem) = await ReadAsync<PatternBody>(request, PatternExample, cancellationToken);
+            if (body is null)
+                return problem!;
+            var (changed, error) = await batches.RematchAsync(viewer, id, batch, body.Pattern, body.Part, cancellationToken);
+            return error is not null ? Results.Problem(error, statusCode: 400) : changed is null ? NoBatch(id, batch) : Results.Ok(changed);
+        });
+        assignments.MapPost("/{id:guid}/batches/{batch:guid}/confirm", async (Guid id, Guid batch, ClaimsPrincipal user, ClassAccess access, BatchService batches, CancellationToken cancellationToken) =>
+        {
+            if (access.ViewerOf(user) is not { IsInstructor: true } viewer)
+                return InstructorOnly;
+            var (confirmed, error) = await batches.ConfirmAsync(viewer, id, batch, cancellationToken);
+            return error is not null ? Results.Problem(error, statusCode: 400)
+                : confirmed is null ? NoBatch(id, batch) : Results.Accepted($"/api/assignments/{id}/batches/{batch}", confirmed);
+        });
 
         app.MapGet("/api/regrades", async (ClaimsPrincipal user, ClassAccess access, AssignmentService service, CancellationToken cancellationToken) =>
             access.ViewerOf(user) is { IsInstructor: true } instructor ? Results.Ok(await service.OpenRegradesAsync(instructor, cancellationToken)) : InstructorOnly)
@@ -109,6 +134,7 @@ public static class AssignmentsApi
     private sealed record RegradeBody(string Message);
     private sealed record AnswerBody(string Answer, double? Points = null);
     private sealed record RunSubmission(Guid Part, Guid Run);
+    private sealed record PatternBody(string Pattern, Guid? Part = null);
 
     private const string AssignmentExample =
         "The body must be a JSON object such as {\"title\": \"HW2\", \"dueUtc\": \"2026-12-01T23:59:00Z\", \"parts\": [{\"model\": \"vae\"}, {\"model\": \"ssvae\", \"ssvaeGenWeight\": 0, \"points\": 5}]}; a part's bandTarget and bandTolerance default to the course grader's.";
@@ -120,10 +146,17 @@ public static class AssignmentsApi
     private const string SubmitUsage =
         "Send multipart/form-data with part (the part's id) and file (the checkpoint), or a JSON object such as {\"part\": \"<part id>\", \"run\": \"<one of your completed runs' ids>\"}.";
 
+    private const string PatternExample =
+        "The body must be a JSON object such as {\"pattern\": \"^(?<student>[^/_]+)\", \"part\": \"<part id>\"}; the pattern's group student names the student, an optional group part the part, and part is the part of entries that name none.";
+    private const string BatchUsage =
+        "Send multipart/form-data with file (a zip of checkpoints, one file or folder per student), and optionally pattern (a regular expression with a group (?<student>…)) and part (the id of the part of entries whose name gives none).";
+
     private static readonly IResult InstructorOnly =
         Results.Problem(AssignmentService.InstructorOnly, statusCode: 403);
 
     private static IResult NoAssignment(Guid id) => Results.Problem($"There is no assignment {id}.", statusCode: 404);
+
+    private static IResult NoBatch(Guid id, Guid batch) => Results.Problem($"Assignment {id} has no batch {batch}.", statusCode: 404);
 
     private static IResult NoSubmission(Guid id) => Results.Problem($"You have no submission {id}.", statusCode: 404);
 
@@ -193,4 +226,30 @@ public static class AssignmentsApi
 
     private static IResult Submitted(SubmissionState? submission, string? error) =>
         submission is null ? Results.Problem(error, statusCode: 400) : Results.Accepted($"/api/submissions/{submission.Id}", submission);
+
+    private static async Task<IResult> CreateBatchAsync(
+        Guid id, HttpRequest request, ClaimsPrincipal user, ClassAccess access, AssignmentService service, BatchService batches, IAntiforgery antiforgery, CancellationToken cancellationToken)
+    {
+        if (access.ViewerOf(user) is not { IsInstructor: true } viewer)
+            return InstructorOnly;
+        if (await service.GetAsync(id, cancellationToken) is null)
+            return NoAssignment(id);
+        var tooLarge = Results.Problem(batches.TooLarge, statusCode: StatusCodes.Status413PayloadTooLarge);
+        var (form, file, uploadProblem) = await ReviewsApi.ReadUploadAsync(request, batches.MaxBatchBytes, antiforgery, BatchUsage, cancellationToken, tooLarge);
+        if (uploadProblem is not null)
+            return uploadProblem;
+        Guid? part = null;
+        if (form!["part"].ToString() is { Length: > 0 } partText)
+        {
+            if (!Guid.TryParse(partText, out var parsed))
+                return JsonBody.BadRequest($"part '{JsonBody.Cut(partText)}': give the id of one of the assignment's parts, or none. {BatchUsage}");
+            part = parsed;
+        }
+        var pattern = form["pattern"].ToString() is { Length: > 0 } given ? given : null;
+        await using var content = file!.OpenReadStream();
+        var (batch, error) = await batches.CreateAsync(viewer, id, file.FileName, content, pattern, part, cancellationToken);
+        if (batch is null)
+            return error == batches.TooLarge ? tooLarge : Results.Problem(error, statusCode: 400);
+        return Results.Created($"/api/assignments/{id}/batches/{batch.Id}", batch);
+    }
 }

@@ -98,15 +98,18 @@ public static class ReviewsApi
     /// without its antiforgery token). <paramref name="usage"/> says what the endpoint expects.
     /// </summary>
     public static async Task<(IFormCollection? Form, IFormFile? File, IResult? Problem)> ReadUploadAsync(
-        HttpRequest request, long limit, IAntiforgery antiforgery, string usage, CancellationToken cancellationToken)
+        HttpRequest request, long limit, IAntiforgery antiforgery, string usage, CancellationToken cancellationToken, IResult? tooLarge = null)
     {
-        var tooLarge = TooLarge(limit);
+        tooLarge ??= TooLarge(limit);
         if (request.ContentLength > limit + FormOverhead)
             return (null, null, tooLarge);
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
             bodyLimit.MaxRequestBodySize = limit + FormOverhead; // Kestrel's default (30 MB) is not ours
         if (!request.HasFormContentType)
             return (null, null, Results.Problem(usage, statusCode: 400));
+        // Nor is the form reader's (128 MB for a file): the limit is ours, whichever is asked for.
+        if (request.HttpContext.Features.Get<IFormFeature>() is not { Form: not null })
+            request.HttpContext.Features.Set<IFormFeature>(new FormFeature(request, new FormOptions { MultipartBodyLengthLimit = limit + FormOverhead }));
         IFormCollection form;
         try
         {

@@ -16,11 +16,11 @@ public static class RequestGuard
     /// <summary>Where scripts talk to the app: answers here are JSON problems, never HTML pages.</summary>
     public static bool IsApi(PathString path) => path.StartsWithSegments(AppPaths.Api) || path.StartsWithSegments(AppPaths.RunsHub);
 
-    /// <summary>The API endpoints whose body is a checkpoint (multipart/form-data): a review, and a submission to an assignment.</summary>
+    /// <summary>The API endpoints whose body is a file (multipart/form-data): a review, a submission to an assignment, a batch zip.</summary>
     public static bool IsUpload(HttpRequest request) =>
         HttpMethods.IsPost(request.Method)
         && (request.Path.Equals("/api/reviews", StringComparison.OrdinalIgnoreCase)
-            || (request.HasFormContentType && request.Path.Value?.Split('/') is ["", "api", "assignments", _, "submissions"]));
+            || (request.HasFormContentType && request.Path.Value?.Split('/') is ["", "api", "assignments", _, "submissions" or "batches"]));
 
     public static IApplicationBuilder UseRequestGuard(this IApplicationBuilder app) => app.Use(async (http, next) =>
     {
