@@ -27,6 +27,12 @@ public sealed class AssignmentOptions
 
     /// <summary>The most a batch zip may expand to, all entries together: a zip bomb stops here.</summary>
     public long MaxBatchExpandedBytes { get; set; } = 4L * 1024 * 1024 * 1024;
+
+    /// <summary>
+    /// Previews not yet confirmed that are kept at once; a new upload removes the oldest beyond this, so zips uploaded
+    /// and never confirmed cannot fill the disk.
+    /// </summary>
+    public int MaxUnconfirmedBatches { get; set; } = 5;
 }
 
 /// <summary>One part of an assignment as asked for: the model, the SSVAE variant, and the band (the grader's when null).</summary>

@@ -78,6 +78,7 @@ public sealed class BatchService(
                 [.. entries.Select(e => new BatchEntryState(e.Index, e.Name, e.Bytes, null, null, null, null, e.Problem, null, null))]);
             record = Matched(record, regex, assignment, await StudentsAsync());
             await SaveAsync(record, cancellationToken);
+            await RemoveStalePreviewsAsync(cancellationToken);
             logger.LogInformation("Batch {Id} of assignment {Assignment}: {Files} files, {Matched} matched", id, assignmentId, record.Entries.Count, record.Entries.Count(e => e.IsMatched));
             Changed?.Invoke(id);
             return (await StateAsync(record, cancellationToken), null);
@@ -193,6 +194,26 @@ public sealed class BatchService(
         if (Directory.Exists(entries))
             Directory.Delete(entries, recursive: true);
         logger.LogInformation("Batch {Id}: every matched file submitted or refused", id);
+    }
+
+    /// <summary>
+    /// Keeps at most <see cref="AssignmentOptions.MaxUnconfirmedBatches"/> unconfirmed previews, across every
+    /// assignment, once a new one is stored: the oldest go first, with their extracted files.
+    /// </summary>
+    private async Task RemoveStalePreviewsAsync(CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(Root))
+            return;
+        var previews = new List<BatchRecord>();
+        foreach (var folder in Directory.EnumerateDirectories(Root))
+            if (Guid.TryParseExact(Path.GetFileName(folder), "N", out var id) && await ReadAsync(id, cancellationToken) is { ConfirmedUtc: null } record)
+                previews.Add(record);
+        foreach (var stale in previews.OrderByDescending(r => r.CreatedUtc).Skip(Math.Max(1, options.Value.MaxUnconfirmedBatches)))
+        {
+            Directory.Delete(Folder(stale.Id), recursive: true);
+            logger.LogInformation("Batch {Id}: an unconfirmed preview removed to make room for a new upload", stale.Id);
+            Changed?.Invoke(stale.Id);
+        }
     }
 
     /// <summary>After a restart, confirmed batches with files still to submit carry on.</summary>

@@ -218,6 +218,24 @@ public sealed class BatchUploadTests(BatchFactory app) : IClassFixture<BatchFact
     }
 
     [Fact]
+    public async Task PreviewsNeverConfirmed_AreRemovedOldestFirstBeyondTheLimit_AndAConfirmedBatchStays()
+    {
+        var (instructor, hw, c) = await ClassAsync("ivy");
+        using var _ = instructor;
+        var zip = Zip(($"{c}ivy_1001_vae.pt", Fixture("vae_zip.pt")));
+        var confirmed = await CreatedAsync(await UploadBatchAsync(instructor, hw.Id, zip));
+        Assert.Equal(HttpStatusCode.Accepted, (await instructor.Client.PostAsync($"/api/assignments/{hw.Id}/batches/{confirmed.Id}/confirm", null)).StatusCode);
+
+        var previews = new List<BatchState>();
+        for (var i = 0; i <= new AssignmentOptions().MaxUnconfirmedBatches; i++)
+            previews.Add(await CreatedAsync(await UploadBatchAsync(instructor, hw.Id, zip)));
+
+        Assert.Equal(HttpStatusCode.NotFound, (await instructor.Client.GetAsync($"/api/assignments/{hw.Id}/batches/{previews[0].Id}")).StatusCode);
+        foreach (var kept in previews.Skip(1).Append(confirmed))
+            Assert.Equal(HttpStatusCode.OK, (await instructor.Client.GetAsync($"/api/assignments/{hw.Id}/batches/{kept.Id}")).StatusCode);
+    }
+
+    [Fact]
     public async Task AStudent_CannotUploadReadRematchOrConfirmABatch_NorSeeItsPage_AndAnotherAssignmentsIdsFindNothing()
     {
         var (instructor, hw, c) = await ClassAsync("hal");
