@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Identity;
@@ -198,33 +199,44 @@ public sealed class BatchService(
 
     /// <summary>
     /// Keeps at most <see cref="AssignmentOptions.MaxUnconfirmedBatches"/> unconfirmed previews, across every
-    /// assignment, once a new one is stored: the oldest go first, with their extracted files.
+    /// assignment, once a new one is stored: the oldest go first, with their extracted files. Under the records' lock,
+    /// so a preview being confirmed is either confirmed first (and kept) or removed first (and then not found).
     /// </summary>
     private async Task RemoveStalePreviewsAsync(CancellationToken cancellationToken)
     {
-        if (!Directory.Exists(Root))
-            return;
-        var previews = new List<BatchRecord>();
-        foreach (var folder in Directory.EnumerateDirectories(Root))
-            if (Guid.TryParseExact(Path.GetFileName(folder), "N", out var id) && await ReadAsync(id, cancellationToken) is { ConfirmedUtc: null } record)
-                previews.Add(record);
-        foreach (var stale in previews.OrderByDescending(r => r.CreatedUtc).Skip(Math.Max(1, options.Value.MaxUnconfirmedBatches)))
+        await records.WaitAsync(cancellationToken);
+        try
         {
-            Directory.Delete(Folder(stale.Id), recursive: true);
-            logger.LogInformation("Batch {Id}: an unconfirmed preview removed to make room for a new upload", stale.Id);
-            Changed?.Invoke(stale.Id);
+            var previews = await RecordsAsync(cancellationToken).Where(r => r.ConfirmedUtc is null).ToListAsync(cancellationToken);
+            foreach (var stale in previews.OrderByDescending(r => r.CreatedUtc).Skip(Math.Max(1, options.Value.MaxUnconfirmedBatches)))
+            {
+                Directory.Delete(Folder(stale.Id), recursive: true);
+                logger.LogInformation("Batch {Id}: an unconfirmed preview removed to make room for a new upload", stale.Id);
+                Changed?.Invoke(stale.Id);
+            }
+        }
+        finally
+        {
+            records.Release();
         }
     }
 
     /// <summary>After a restart, confirmed batches with files still to submit carry on.</summary>
     internal async Task RequeueAfterRestartAsync(CancellationToken cancellationToken)
     {
+        await foreach (var record in RecordsAsync(cancellationToken))
+            if (record.ConfirmedUtc is not null && record.Entries.Any(e => e.IsMatched && e.SubmissionId is null))
+                confirmed.Writer.TryWrite(record.Id);
+    }
+
+    /// <summary>Every stored batch's record, whichever assignment it belongs to.</summary>
+    private async IAsyncEnumerable<BatchRecord> RecordsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         if (!Directory.Exists(Root))
-            return;
+            yield break;
         foreach (var folder in Directory.EnumerateDirectories(Root))
-            if (Guid.TryParseExact(Path.GetFileName(folder), "N", out var id) && await ReadAsync(id, cancellationToken) is { ConfirmedUtc: not null } record
-                && record.Entries.Any(e => e.IsMatched && e.SubmissionId is null))
-                confirmed.Writer.TryWrite(id);
+            if (Guid.TryParseExact(Path.GetFileName(folder), "N", out var id) && await ReadAsync(id, cancellationToken) is { } record)
+                yield return record;
     }
 
     private async Task UpdateEntryAsync(Guid id, int index, Func<BatchEntryState, BatchEntryState> change, CancellationToken cancellationToken)
