@@ -124,7 +124,7 @@ try
             ["failed"] = failed,
             ["refused"] = refused,
             ["preview_seconds"] = Math.Round(previewSeconds, 1),
-            ["seconds"] = Math.Round(seconds, 1),
+            ["seconds"] = Math.Round(seconds, 3), // precise enough that count over seconds gives submissions_per_minute
             ["submissions_per_minute"] = Math.Round(perMinute, 2),
         }.ToJsonString());
     return failed + refused == 0 ? 0 : 1; // a figure over refused or failed files would not be the protocol's throughput
