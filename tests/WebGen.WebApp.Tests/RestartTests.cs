@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using System.Net.Http.Json;
 using WebGen.Shared;
 using WebGen.WebApp.Data;
@@ -31,12 +32,16 @@ public sealed class RestartTests : IDisposable
             Assert.True(stepAtShutdown < Iterations, "the run finished before the restart; give it more steps");
         } // the host stops: the worker is cancelled mid-run
 
-        // Retention keeps only the newest checkpoint here (a short run has no 10,000-step one): the one written at
-        // or after the last hundred the run had passed when it was seen, and before the end.
-        var checkpoints = Directory.GetFiles(folder, "model-*.pt", SearchOption.AllDirectories).Select(Path.GetFileName).ToList();
-        var saved = Assert.Single(checkpoints)!;
-        Assert.InRange(int.Parse(saved["model-".Length..^".pt".Length], System.Globalization.CultureInfo.InvariantCulture),
-            stepAtShutdown / 100 * 100, Iterations - 100);
+        // The run resumes from the checkpoint its record in the store names: the one written at or after the last
+        // hundred the run had passed when it was seen, and before the end. Retention keeps only that one here (a short
+        // run has no 10,000-step one), and at most one newer, written as the host stopped and never recorded.
+        var (recordedStep, recordedFile) = RecordedCheckpoint();
+        Assert.InRange(recordedStep, stepAtShutdown / 100 * 100, Iterations - 100);
+        Assert.True(File.Exists(Path.Combine(folder, "runs", recordedFile)), $"the recorded checkpoint {recordedFile} is not on disk");
+        var steps = Directory.GetFiles(folder, "model-*.pt", SearchOption.AllDirectories)
+            .Select(f => int.Parse(Path.GetFileNameWithoutExtension(f)["model-".Length..], System.Globalization.CultureInfo.InvariantCulture)).Order().ToList();
+        Assert.Equal(recordedStep, steps[0]);
+        Assert.InRange(steps.Count, 1, 2);
 
         using var second = WebGenFactory.On(folder, settings);
         using var secondClient = second.CreateClient();
@@ -46,12 +51,24 @@ public sealed class RestartTests : IDisposable
 
         // The run resumed from its last checkpoint, not from step 0: its first report appears once, and where the
         // history goes back (the first host had reported past the checkpoint), it goes back to just after it.
-        var steps = (await secondClient.GetFromJsonAsync<MetricPoint[]>($"/api/runs/{id}/history", second.Json))!.Select(p => p.Step).ToList();
+        steps = (await secondClient.GetFromJsonAsync<MetricPoint[]>($"/api/runs/{id}/history", second.Json))!.Select(p => p.Step).ToList();
         Assert.Single(steps, step => step == steps[0]);
         var restartAt = Enumerable.Range(1, Math.Max(0, steps.Count - 1)).FirstOrDefault(i => steps[i] <= steps[i - 1]);
         if (restartAt > 0)
             Assert.InRange(steps[restartAt], stepAtShutdown / 100 * 100 - 100 + 1, stepAtShutdown + 100);
         Assert.Equal(Iterations, steps[^1]);
+    }
+
+    /// <summary>The one run's checkpoint as the store records it: its step and its file under the runs folder.</summary>
+    private (int Step, string File) RecordedCheckpoint()
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(folder, "runs.db")};Pooling=False");
+        connection.Open();
+        using var read = connection.CreateCommand();
+        read.CommandText = """SELECT "CheckpointStep", "CheckpointFile" FROM "Runs" """;
+        using var row = read.ExecuteReader();
+        Assert.True(row.Read(), "the run is not in the store");
+        return (row.GetInt32(0), row.GetString(1));
     }
 
     private static async Task<RunState> PollAsync(HttpClient client, WebGenFactory app, Guid id, Func<RunState, bool> done)
