@@ -20,13 +20,6 @@ public sealed class ClusterFixture : IAsyncLifetime
     public WebGenProcess Web { get; private set; } = null!;
     public List<WebGenProcess> Workers { get; } = [];
 
-    /// <summary>
-    /// A worker that stops beating is taken for dead after this: short, for the kill-to-resume time, yet long enough
-    /// that a live worker on a loaded machine (a 2-core machine running other suites beside this one) is not taken
-    /// for dead between two of its beats, which would fail its run after <c>RunLifecycle.MaxCrashes</c> such takes.
-    /// </summary>
-    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(8);
-
     public PostgresServer Postgres => postgres;
 
     private string ConnectionString => postgres.ConnectionString("cluster");
@@ -37,7 +30,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         return Path.Combine(WebGenFactory.RepositoryRoot(), "WebApp", "bin", configuration, "net10.0", "WebGen.WebApp.dll");
     }
 
-    private Dictionary<string, string> Settings => new()
+    private Dictionary<string, string> Settings => new(ClusterTiming.Settings)
     {
         ["WebGen:Mode"] = "class",
         ["WebGen:Class:InstructorEmail"] = ClassModeFactory.InstructorEmail,
@@ -47,10 +40,6 @@ public sealed class ClusterFixture : IAsyncLifetime
         ["ConnectionStrings:Runs"] = ConnectionString,
         ["WebGen:RunsFolder"] = Path.Combine(folder, "runs"),
         ["WebGen:DataFolder"] = WebGenFactory.DataFolder(),
-        ["WebGen:CheckpointEvery"] = "100",
-        ["WebGen:PreviewEvery"] = "100",
-        ["WebGen:Worker:Heartbeat"] = "00:00:00.500",
-        ["WebGen:Worker:Lease"] = Lease.ToString(),
         ["WebGen:Security:ApiRequestsPerWindow"] = "100000",
         ["Logging:LogLevel:Default"] = "Warning",
         ["Logging:LogLevel:WebGen"] = "Information",

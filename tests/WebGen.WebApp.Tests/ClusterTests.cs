@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
+using WebGen.Tools.Cluster;
 using WebGen.WebApp.Data;
 using WebGen.WebApp.Runs;
 using Xunit.Abstractions;
@@ -32,7 +33,7 @@ public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper outpu
         await training.KillAsync();
         var resumed = await WaitForAsync(id, r => r.Attempt > attemptAtKill && r.WorkerId != null);
         var killToResume = clock.Elapsed;
-        output.WriteLine($"kill-to-resume: {killToResume.TotalSeconds:F1} s (lease {ClusterFixture.Lease.TotalSeconds} s), from the step-{checkpointAtKill} checkpoint");
+        output.WriteLine($"kill-to-resume: {killToResume.TotalSeconds:F1} s (lease {ClusterTiming.Lease.TotalSeconds} s), from the step-{checkpointAtKill} checkpoint");
         Assert.DoesNotContain($"-{training.ProcessId}-", resumed.WorkerId);
         cluster.Workers.Remove(training);
         await training.DisposeAsync();

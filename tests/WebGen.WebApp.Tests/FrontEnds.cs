@@ -25,7 +25,7 @@ public sealed class FrontEnds : IAsyncLifetime
     {
         await Postgres.InitializeAsync();
         await Redis.InitializeAsync();
-        var settings = new Dictionary<string, string>
+        var settings = new Dictionary<string, string>(ClusterTiming.Settings)
         {
             ["WebGen:Mode"] = "class",
             ["WebGen:Class:InstructorEmail"] = ClassModeFactory.InstructorEmail,
@@ -35,8 +35,6 @@ public sealed class FrontEnds : IAsyncLifetime
             ["ConnectionStrings:Redis"] = Redis.ConnectionString,
             ["WebGen:RunsFolder"] = Path.Combine(folder, "runs"),
             ["WebGen:DataFolder"] = Environment.GetEnvironmentVariable("WEBGEN_DATA") is { Length: > 0 } data ? data : Path.Combine(WebGenFactory.RepositoryRoot(), "data"),
-            ["WebGen:CheckpointEvery"] = "100",
-            ["WebGen:PreviewEvery"] = "100",
             ["WebGen:Security:ApiRequestsPerWindow"] = "100000",
         };
         // One after the other: the first migrates the database and writes the Data Protection key the second reads.

@@ -89,16 +89,13 @@ async Task<(double KillToResume, int Lost, int TrainedTwice, ProgressWatch.Laten
     try
     {
         var connection = postgres.ConnectionString("bench");
-        var settings = new Dictionary<string, string>
+        var settings = new Dictionary<string, string>(ClusterTiming.Settings)
         {
             ["WebGen:Database"] = "postgres",
             ["ConnectionStrings:Runs"] = connection,
             ["ConnectionStrings:Redis"] = redis.ConnectionString,
             ["WebGen:RunsFolder"] = Path.Combine(folder, "cluster"),
             ["WebGen:DataFolder"] = data,
-            ["WebGen:CheckpointEvery"] = "100",
-            ["WebGen:Worker:Heartbeat"] = "00:00:00.500",
-            ["WebGen:Worker:Lease"] = "00:00:03",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         Task<WebGenProcess> Start(string role) =>

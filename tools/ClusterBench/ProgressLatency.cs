@@ -59,12 +59,17 @@ public sealed class ProgressWatch
         return Summarise(ms);
     }
 
-    /// <summary>Milliseconds from each step's report to its arrival here, for every step both hold.</summary>
+    /// <summary>
+    /// Milliseconds from each step's report to the first update here that carried it, for every step both hold. Later
+    /// updates carry the same progress with another change (a checkpoint recorded, a preview, the final state after the
+    /// evaluation): they are not that report arriving.
+    /// </summary>
     public IReadOnlyList<double> Milliseconds(IEnumerable<Point> history)
     {
         var reported = history.GroupBy(p => p.Step).ToDictionary(g => g.Key, g => g.First().AtUtc);
         return [.. Arrivals.Where(a => a.Update.Progress is { } p && reported.ContainsKey(p.Step))
-            .Select(a => (a.ReceivedUtc - reported[a.Update.Progress!.Step]).TotalMilliseconds)];
+            .GroupBy(a => a.Update.Progress!.Step)
+            .Select(g => (g.Min(a => a.ReceivedUtc) - reported[g.Key]).TotalMilliseconds)];
     }
 
     /// <summary>The median and 95th percentile of <paramref name="milliseconds"/> (zeros when there are none), and how many.</summary>
