@@ -16,7 +16,7 @@ namespace WebGen.WebApp.Assignments;
 
 /// <summary>
 /// Assignments and their submissions. A submission is a review (<see cref="ReviewService"/> reads, checks, stores and
-/// queues it; <see cref="ReviewWorker"/> evaluates it with the protocol) tied to an assignment's part and a student,
+/// queues it; a worker evaluates it (<see cref="ReviewJob"/>) with the protocol) tied to an assignment's part and a student,
 /// with the weights' fingerprint, the run's signed provenance when it was trained here, and the grade's history.
 /// Every method takes the <see cref="Viewer"/> and answers only what that viewer may see or do.
 /// </summary>

@@ -22,15 +22,15 @@ public static class ClusterSetup
         builder.Services.AddDataProtection().SetApplicationName(ApplicationName).PersistKeysToDbContext<WebGenDb>();
         if (builder.Configuration.GetConnectionString(RedisConnection) is not { Length: > 0 } redis)
         {
-            builder.Services.AddSingleton<IRunUpdateBus, InProcessRunUpdateBus>();
+            builder.Services.AddSingleton<IUpdateBus, InProcessUpdateBus>();
             return builder;
         }
         var options = RedisOptions(redis);
         builder.Services.AddSignalR().AddStackExchangeRedis(o => o.Configuration = options.Clone());
         builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options.Clone()));
-        builder.Services.AddSingleton<RedisRunUpdateBus>();
-        builder.Services.AddSingleton<IRunUpdateBus>(services => services.GetRequiredService<RedisRunUpdateBus>());
-        builder.Services.AddHostedService<RunCatchUp>();
+        builder.Services.AddSingleton<RedisUpdateBus>();
+        builder.Services.AddSingleton<IUpdateBus>(services => services.GetRequiredService<RedisUpdateBus>());
+        builder.Services.AddHostedService<CatchUp>();
         builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis");
         return builder;
     }

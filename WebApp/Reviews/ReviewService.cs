@@ -1,11 +1,13 @@
 using System.Globalization;
 using System.Text;
-using System.Threading.Channels;
+using Hangfire;
+using Hangfire.States;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using WebGen.Compute.Checkpoints;
 using WebGen.Compute.Evaluation;
 using WebGen.Shared;
+using WebGen.WebApp.Cluster;
 using WebGen.WebApp.Data;
 using static TorchSharp.torch;
 
@@ -16,21 +18,23 @@ public sealed record ReviewRequest(string Student, ModelKind Model, double? Ssva
 
 /// <summary>
 /// Submission reviews: an uploaded checkpoint is read and checked at once (a clear error otherwise), stored with its
-/// file, then evaluated by <see cref="ReviewWorker"/>. Comments and the gradebook CSV come from here too.
+/// file under the runs folder every process shares, then evaluated as a job of the job system by a worker
+/// (<see cref="ReviewJob"/>). Comments and the gradebook CSV come from here too.
 /// </summary>
-public sealed class ReviewService(IDbContextFactory<WebGenDb> dbFactory, IOptions<WebGenOptions> options, ILogger<ReviewService> logger)
+public sealed class ReviewService(
+    IDbContextFactory<WebGenDb> dbFactory, IUpdateBus updates, IBackgroundJobClient jobs, IOptions<WebGenOptions> options, ILogger<ReviewService> logger)
 {
     public const string CheckpointFile = "checkpoint.pt";
     public const string GridFile = "samples.png";
     public const int MaxComment = 4000;
     public const int MaxStudent = 200;
 
-    private readonly Channel<Guid> queued = Channel.CreateUnbounded<Guid>();
-
-    internal ChannelReader<Guid> Queued => queued.Reader;
-
-    /// <summary>Raised after every stored change, so open pages redraw.</summary>
-    public event Action<ReviewState>? Changed;
+    /// <summary>Raised after every stored change of a review by this process or any other, so open pages redraw.</summary>
+    public event Action<ReviewState>? Changed
+    {
+        add => updates.ReviewReceived += value;
+        remove => updates.ReviewReceived -= value;
+    }
 
     public long MaxUploadBytes => options.Value.MaxUploadBytes;
 
@@ -86,8 +90,8 @@ public sealed class ReviewService(IDbContextFactory<WebGenDb> dbFactory, IOption
         }
         logger.LogInformation("Review {Id}: {Student}'s {Model} checkpoint {File} ({Format}) queued", entity.Id, entity.Student, entity.Model, entity.FileName, entity.Format);
         var state = entity.ToState();
-        queued.Writer.TryWrite(state.Id);
-        Changed?.Invoke(state);
+        Enqueue(state.Id);
+        await updates.PublishAsync(state, cancellationToken);
         return (state, null);
     }
 
@@ -144,21 +148,27 @@ public sealed class ReviewService(IDbContextFactory<WebGenDb> dbFactory, IOption
         change(entity);
         await db.SaveChangesAsync(cancellationToken);
         var state = entity.ToState();
-        Changed?.Invoke(state);
+        await updates.PublishAsync(state, CancellationToken.None); // stored: the pages hear of it even if the caller gave up
         return state;
     }
 
-    /// <summary>After a restart, reviews that were waiting or being evaluated are evaluated again.</summary>
-    internal async Task RequeueAfterRestartAsync(CancellationToken cancellationToken)
+    private void Enqueue(Guid id) =>
+        jobs.Create<ReviewJob>(job => job.ExecuteAsync(id, CancellationToken.None), new EnqueuedState(ReviewJob.Queue));
+
+    /// <summary>
+    /// Reviews waiting or being evaluated go to the job system again: called when this process starts on a job storage
+    /// kept in its memory (the single-process default), which lost the jobs its last run had queued. A job storage in
+    /// the database keeps them (and hands a dead worker's job to another after the lease), so nothing is requeued there.
+    /// </summary>
+    internal async Task RequeueLostJobsAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var pending = await db.Reviews.Where(r => r.Status == ReviewStatus.Queued || r.Status == ReviewStatus.Evaluating).ToListAsync(cancellationToken);
-        foreach (var review in pending.OrderBy(r => r.CreatedUtc))
-        {
+        foreach (var review in pending)
             review.Status = ReviewStatus.Queued;
-            queued.Writer.TryWrite(review.Id);
-        }
         await db.SaveChangesAsync(cancellationToken);
+        foreach (var review in pending.OrderBy(r => r.CreatedUtc))
+            Enqueue(review.Id);
     }
 
     /// <summary>All reviews for a gradebook, oldest first: one row each with the graded value, the band and pass/fail.</summary>

@@ -21,7 +21,8 @@ public static class ReviewsApi
     public static WebApplicationBuilder AddReviews(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ReviewService>();
-        builder.Services.AddHostedService<ReviewWorker>();
+        builder.Services.AddTransient<ReviewJob>();
+        builder.Services.AddHostedService<ReviewJob.Recovery>();
         return builder;
     }
 

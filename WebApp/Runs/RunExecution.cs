@@ -10,6 +10,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using WebGen.WebApp.Accounts;
 using WebGen.WebApp.Data;
+using WebGen.WebApp.Reviews;
 
 namespace WebGen.WebApp.Runs;
 
@@ -17,7 +18,8 @@ namespace WebGen.WebApp.Runs;
 /// Where runs execute: one path for every deployment. Runs are jobs of Hangfire — on PostgreSQL's storage when the
 /// app's database is PostgreSQL (several web and worker processes), in memory on SQLite (one process) — with
 /// Hangfire's retries off (a run resumes from its checkpoint instead) and WebGen's <see cref="RunDispatcher"/> deciding
-/// what starts. A worker process runs a job server with one job worker per slot.
+/// what starts. A worker process runs a job server with one job worker per slot, and one more server with a single
+/// job worker for reviews (<see cref="ReviewJob"/>), so an evaluation never takes a run's slot.
 /// </summary>
 public static class RunExecution
 {
@@ -60,12 +62,19 @@ public static class RunExecution
         // Stopped in reverse order: admission first, then the jobs (back to the queue), then the heartbeat.
         builder.Services.AddHostedService(services => services.GetRequiredService<WorkerHeartbeat>());
         if (roles.IsWorker)
+        {
             builder.Services.AddHangfireServer((services, server) =>
             {
                 var settings = services.GetRequiredService<IOptions<WebGenOptions>>().Value;
                 (server.WorkerCount, server.Queues) = (Math.Clamp(settings.Worker.Slots, 1, WorkerOptions.MaxSlots), [RunJob.Queue]);
                 server.ServerName = services.GetRequiredService<WorkerHeartbeat>().Id;
             });
+            builder.Services.AddHangfireServer((services, server) =>
+            {
+                (server.WorkerCount, server.Queues) = (1, [ReviewJob.Queue]);
+                server.ServerName = $"{services.GetRequiredService<WorkerHeartbeat>().Id}-reviews";
+            });
+        }
         builder.Services.AddTransient<RunJob>();
         builder.Services.AddHostedService<RunDispatcher>();
         builder.Services.AddHealthChecks()

@@ -14,7 +14,7 @@ namespace WebGen.WebApp.Runs;
 /// the store.
 /// </summary>
 public sealed class RunLifecycle(IDbContextFactory<WebGenDb> dbFactory, IHubContext<RunsHub, IRunsClient> hub, ClassRules rules,
-    IRunUpdateBus updates, ILogger<RunLifecycle> logger)
+    IUpdateBus updates, ILogger<RunLifecycle> logger)
 {
     /// <summary>A run whose worker died under it this many times is failed, not handed out again: it might be what kills workers.</summary>
     public const int MaxCrashes = 2;
@@ -23,7 +23,7 @@ public sealed class RunLifecycle(IDbContextFactory<WebGenDb> dbFactory, IHubCont
     private const int WriteTries = 5;
 
     /// <summary>
-    /// Raised with every change of a run stored by this process or any other front end's (<see cref="IRunUpdateBus"/>):
+    /// Raised with every change of a run stored by this process or any other front end's (<see cref="IUpdateBus"/>):
     /// the app's own pages listen here, other clients through <c>/hubs/runs</c>, and the dispatcher wakes on it.
     /// </summary>
     public event Action<RunState>? Changed
@@ -44,7 +44,7 @@ public sealed class RunLifecycle(IDbContextFactory<WebGenDb> dbFactory, IHubCont
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // Stored already: the hub's watchers reload it, or get it when Redis is back (RunCatchUp).
+            // Stored already: the hub's watchers reload it, or get it when Redis is back (CatchUp).
             logger.LogWarning("Run {Run} version {Version} not pushed to the hub: {Reason}", state.Id, state.Version, e.Message);
         }
         await updates.PublishAsync(state);

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using WebGen.Tools.Cluster;
 using WebGen.WebApp.Data;
+using WebGen.WebApp.Reviews;
 using WebGen.WebApp.Runs;
 using Xunit.Abstractions;
 
@@ -158,6 +159,65 @@ public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper outpu
             choices.Add(queue.Take(run => !training.Contains(run.User))?.Run ?? Guid.Empty);
         }
         return choices;
+    }
+
+    [Fact]
+    public async Task AReviewUploadedOnTheWebProcess_IsEvaluatedByAWorker_AsPyTorchScoresIt()
+    {
+        using var client = await cluster.InstructorAsync();
+        var id = await UploadReviewAsync(client, "ssvae_legacy.pt", "Ada", "ssvae", gw: "0");
+        var review = await WaitForReviewAsync(client, id, r => r.IsFinished);
+
+        Assert.Equal(ReviewStatus.Done, review.Status);
+        Assert.Equal(ReviewsTests.Protocol("ssvae").GetProperty("accuracy").GetDouble(), review.Metrics!.Accuracy!.Value, 1e-6);
+        var evaluated = $"Review {id}: evaluated";
+        Assert.DoesNotContain(evaluated, cluster.Web.Output); // the web process trains and evaluates nothing
+        Assert.Single(cluster.Workers, w => w.Output.Contains(evaluated, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task KillingTheWorkerEvaluatingAReview_AnotherWorkerEvaluatesIt_AndItIsScoredAsPyTorchScoresIt()
+    {
+        using var client = await cluster.InstructorAsync();
+        var id = await UploadReviewAsync(client, "vae_zip.pt", "Bo", "vae"); // the protocol's IWAE-1000 takes half a minute here
+        await WaitForReviewAsync(client, id, r => r.Status == ReviewStatus.Evaluating);
+        var evaluating = $"Review {id}: evaluating";
+        WebGenProcess? victim;
+        while ((victim = cluster.Workers.SingleOrDefault(w => w.Output.Contains(evaluating, StringComparison.Ordinal))) is null)
+            await Task.Delay(50); // its log line follows the stored status
+
+        var clock = Stopwatch.StartNew();
+        await victim.KillAsync();
+        cluster.Workers.Remove(victim);
+        await victim.DisposeAsync();
+        var review = await WaitForReviewAsync(client, id, r => r.IsFinished);
+        output.WriteLine($"kill to the review's end on the other worker: {clock.Elapsed.TotalSeconds:F1} s (lease {ClusterTiming.Lease.TotalSeconds} s)");
+        cluster.Workers.Add(await cluster.StartAsync("worker")); // two workers again, for the other tests
+
+        Assert.Equal(ReviewStatus.Done, review.Status);
+        Assert.Single(cluster.Workers, w => w.Output.Contains(evaluating, StringComparison.Ordinal) && w.Output.Contains($"Review {id}: evaluated", StringComparison.Ordinal));
+        var pytorch = ReviewsTests.Protocol("vae");
+        static void Near(double expected, double actual) => Assert.Equal(expected, actual, 1e-5 * Math.Abs(expected));
+        Near(pytorch.GetProperty("nelbo").GetDouble(), review.Metrics!.LowerBound!.Nelbo);
+        Near(pytorch.GetProperty("iwae").GetProperty("1000").GetDouble(), review.Metrics.LowerBound.Iwae[1000]);
+    }
+
+    private static async Task<Guid> UploadReviewAsync(HttpClient client, string fixture, string student, string model, string? gw = null)
+    {
+        var response = await client.PostAsync("/api/reviews", ReviewsTests.Form(fixture, student, model, gw));
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<ReviewState>(Shared.WebGenJson.Options))!.Id;
+    }
+
+    private static async Task<ReviewState> WaitForReviewAsync(HttpClient client, Guid id, Func<ReviewState, bool> done)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        while (true)
+        {
+            var review = (await client.GetFromJsonAsync<ReviewState>($"/api/reviews/{id}", Shared.WebGenJson.Options, timeout.Token))!;
+            if (done(review)) return review;
+            await Task.Delay(100, timeout.Token);
+        }
     }
 
     private static async Task<Guid> CreateAsync(HttpClient client, int iterations = Iterations)

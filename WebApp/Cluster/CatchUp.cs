@@ -3,17 +3,19 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 using StackExchange.Redis;
 using WebGen.WebApp.Data;
+using WebGen.WebApp.Reviews;
 using WebGen.WebApp.Runs;
 
 namespace WebGen.WebApp.Cluster;
 
 /// <summary>
 /// When this front end's Redis subscription is back after an outage, every run live now or finished since it was lost
-/// is read again from the database and told to this front end's pages and to the hub's watchers: whatever they missed
-/// meanwhile, they end on the stored state (versions make a repeated one harmless).
+/// is read again from the database and told to this front end's pages and to the hub's watchers, and so is every review
+/// waiting, being evaluated or finished since: whatever they missed meanwhile, they end on the stored state (versions
+/// make a repeated run state harmless; review pages read the reviews again).
 /// </summary>
-public sealed class RunCatchUp(RedisRunUpdateBus bus, IDbContextFactory<WebGenDb> dbFactory, IHubContext<RunsHub, IRunsClient> hub,
-    ILogger<RunCatchUp> logger) : IHostedService
+public sealed class CatchUp(RedisUpdateBus bus, IDbContextFactory<WebGenDb> dbFactory, IHubContext<RunsHub, IRunsClient> hub,
+    ILogger<CatchUp> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -57,7 +59,12 @@ public sealed class RunCatchUp(RedisRunUpdateBus bus, IDbContextFactory<WebGenDb
                 bus.Redeliver(state);
                 await hub.Clients.Group(RunsHub.Group(state.Id)).RunUpdated(state);
             }
-            logger.LogInformation("Redis is back: {Count} runs read again from the database for their watchers", runs.Count);
+            var reviews = await db.Reviews.AsNoTracking()
+                .Where(r => r.Status == ReviewStatus.Queued || r.Status == ReviewStatus.Evaluating || r.FinishedUtc >= sinceUtc)
+                .ToListAsync();
+            foreach (var review in reviews)
+                bus.Redeliver(review.ToState());
+            logger.LogInformation("Redis is back: {Runs} runs and {Reviews} reviews read again from the database for their watchers", runs.Count, reviews.Count);
             return true;
         }
         catch (Exception e) when (e is DbException or RedisException)

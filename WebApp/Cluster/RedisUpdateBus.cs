@@ -1,28 +1,29 @@
 using System.Text.Json;
 using StackExchange.Redis;
 using WebGen.Shared;
+using WebGen.WebApp.Reviews;
 using WebGen.WebApp.Runs;
 
 namespace WebGen.WebApp.Cluster;
 
 /// <summary>
-/// The bus across front ends: Redis pub/sub on one channel. A change is raised here at once and published for the
-/// others; each ignores its own messages coming back, and anything on the channel that is not a run's state. Pub/sub
-/// keeps nothing for a subscriber that was away: <see cref="Resumed"/> says since when updates may have been missed
-/// (<see cref="RunCatchUp"/> reads those runs again from the database).
+/// The bus across front ends and workers: Redis pub/sub on one channel. A change is raised here at once and published
+/// for the others; each ignores its own messages coming back, and anything on the channel that is not a run's or a
+/// review's state. Pub/sub keeps nothing for a subscriber that was away: <see cref="Resumed"/> says since when updates
+/// may have been missed (<see cref="CatchUp"/> reads those runs and reviews again from the database).
 /// </summary>
-public sealed class RedisRunUpdateBus : IRunUpdateBus, IDisposable
+public sealed class RedisUpdateBus : IUpdateBus, IDisposable
 {
     /// <summary>The channel, under the prefix "webgen:" every WebGen key and channel in Redis has.</summary>
     public static readonly RedisChannel Channel = RedisChannel.Literal("runs");
 
     private readonly Guid origin = Guid.NewGuid();
     private readonly IConnectionMultiplexer redis;
-    private readonly ILogger<RedisRunUpdateBus> logger;
+    private readonly ILogger<RedisUpdateBus> logger;
     private readonly Lock outage = new();
     private DateTime? lostSinceUtc;
 
-    public RedisRunUpdateBus(IConnectionMultiplexer redis, ILogger<RedisRunUpdateBus> logger)
+    public RedisUpdateBus(IConnectionMultiplexer redis, ILogger<RedisUpdateBus> logger)
     {
         (this.redis, this.logger) = (redis, logger);
         try
@@ -42,36 +43,59 @@ public sealed class RedisRunUpdateBus : IRunUpdateBus, IDisposable
 
     public event Action<RunState>? Received;
 
+    public event Action<ReviewState>? ReviewReceived;
+
     /// <summary>Raised when the subscription is back after an outage, with when it was lost.</summary>
     public event Action<DateTime>? Resumed;
 
-    public async Task PublishAsync(RunState state, CancellationToken cancellationToken = default)
+    public Task PublishAsync(RunState state, CancellationToken cancellationToken = default)
     {
         Received?.Invoke(state);
+        return SendAsync(new Message(origin, state, null), $"Run {state.Id} version {state.Version}");
+    }
+
+    public Task PublishAsync(ReviewState review, CancellationToken cancellationToken = default)
+    {
+        ReviewReceived?.Invoke(review);
+        return SendAsync(new Message(origin, null, review), $"Review {review.Id} ({review.Status})");
+    }
+
+    private async Task SendAsync(Message message, string what)
+    {
         try
         {
-            await redis.GetSubscriber().PublishAsync(Channel, JsonSerializer.Serialize(new Message(origin, state), WebGenJson.Options));
+            await redis.GetSubscriber().PublishAsync(Channel, JsonSerializer.Serialize(message, WebGenJson.Options));
         }
         catch (RedisException e)
         {
             // Stored already: the other front ends read it again when Redis is back.
-            logger.LogWarning("Run {Run} version {Version} not published to the other front ends: {Reason}", state.Id, state.Version, e.Message);
+            logger.LogWarning("{What} not published to the other processes: {Reason}", what, e.Message);
         }
     }
 
     /// <summary>Raises a state read again from the database on this process only (each front end catches up itself).</summary>
     public void Redeliver(RunState state) => Received?.Invoke(state);
 
+    /// <summary>Raises a review read again from the database on this process only.</summary>
+    public void Redeliver(ReviewState review) => ReviewReceived?.Invoke(review);
+
     private void Deliver(RedisValue message)
     {
         try
         {
-            if (JsonSerializer.Deserialize<Message>(message.ToString(), WebGenJson.Options) is { State: { Options: not null } state } m && m.Origin != origin)
-                Received?.Invoke(state);
+            switch (JsonSerializer.Deserialize<Message>(message.ToString(), WebGenJson.Options))
+            {
+                case { State: { Options: not null } state } m when m.Origin != origin:
+                    Received?.Invoke(state);
+                    break;
+                case { Review: { Student: not null, FileName: not null, Format: not null, Comment: not null } review } m when m.Origin != origin:
+                    ReviewReceived?.Invoke(review);
+                    break;
+            }
         }
         catch (JsonException e)
         {
-            logger.LogWarning("Ignored a message on {Channel} that is not a run's state: {Reason}", Channel, e.Message);
+            logger.LogWarning("Ignored a message on {Channel} that is not a run's or a review's state: {Reason}", Channel, e.Message);
         }
     }
 
@@ -103,5 +127,5 @@ public sealed class RedisRunUpdateBus : IRunUpdateBus, IDisposable
         redis.GetSubscriber().Unsubscribe(Channel);
     }
 
-    private sealed record Message(Guid Origin, RunState? State);
+    private sealed record Message(Guid Origin, RunState? State, ReviewState? Review);
 }
