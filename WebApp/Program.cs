@@ -36,6 +36,20 @@ builder.Services.AddSingleton<DemoModels>();
 
 var app = builder.Build();
 
+// Before anything below touches a database (the job dashboard prepares its schema): a refusal comes at once.
+try
+{
+    await app.Services.PrepareStoreAsync();
+}
+catch (InvalidOperationException refused)
+{
+    // Settings or a database this process cannot use: one line saying what is wrong and what is accepted.
+    await Console.Error.WriteLineAsync(refused.Message);
+    return 2;
+}
+if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WebGenOptions>>().Value.MigrateOnly)
+    return 0; // a deployment's one-shot migrate step (compose.yaml): the schema is ready, serve nothing
+
 if (!app.Environment.IsDevelopment())
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
@@ -66,18 +80,6 @@ app.MapAssignmentsApi();
 app.MapHub<RunsHub>(RunsHub.Path);
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
-try
-{
-    await app.Services.PrepareStoreAsync();
-}
-catch (InvalidOperationException refused)
-{
-    // Settings or a database this process cannot use: one line saying what is wrong and what is accepted.
-    await Console.Error.WriteLineAsync(refused.Message);
-    return 2;
-}
-if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WebGenOptions>>().Value.MigrateOnly)
-    return 0; // a deployment's one-shot migrate step (compose.yaml): the schema is ready, serve nothing
 app.Run();
 return 0;
 

@@ -84,13 +84,17 @@ public static class RunExecution
     }
 
     /// <summary>The refusal of settings this process cannot run with; null when they are fine.</summary>
-    public static string? Refusal(WebGenOptions settings)
+    /// <param name="hasRedis">Whether ConnectionStrings:Redis is set.</param>
+    public static string? Refusal(WebGenOptions settings, bool hasRedis)
     {
         if (settings.Roles is not (WebGenOptions.WebRole or WebGenOptions.WorkerRole or WebGenOptions.BothRoles))
             return $"WebGen:Roles {settings.Roles}: accepted values are web, worker, both.";
         if (settings.Roles != WebGenOptions.BothRoles && settings.Database.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
             return $"WebGen:Roles {settings.Roles}: a split deployment (web and worker processes apart) needs WebGen:Database postgres; " +
                 "SQLite serves one process — use --roles both.";
+        if (settings.Roles != WebGenOptions.BothRoles && !hasRedis)
+            return $"WebGen:Roles {settings.Roles}: a split deployment needs ConnectionStrings:Redis (e.g. \"redis:6379\"): the workers' " +
+                "progress and results reach the front ends' pages and watchers through it.";
         return settings.Worker.Refusal();
     }
 

@@ -6,14 +6,15 @@ using WebGen.WebApp.Data;
 namespace WebGen.WebApp.Tests;
 
 /// <summary>
-/// A real cluster on one machine: a PostgreSQL server (<see cref="PostgresServer"/>), one web process and two worker
-/// processes of the built app on it, sharing one runs folder, with a short heartbeat and lease and a checkpoint every
-/// 100 steps. Workers can be killed (-9) and started again. Class mode with open registration: the instructor and
+/// A real cluster on one machine: a PostgreSQL server (<see cref="PostgresServer"/>) and a Redis server, one web
+/// process and two worker processes of the built app on them, sharing one runs folder, with the short heartbeat and
+/// lease and the checkpoint every 100 steps of <see cref="ClusterTiming"/>. Workers can be killed (-9) and started again. Class mode with open registration: the instructor and
 /// students sign in through the web process's forms.
 /// </summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
     private readonly PostgresServer postgres = new();
+    private readonly RedisServer redis = new(); // a split deployment is refused without one
     private readonly string folder = Directory.CreateTempSubdirectory("webgen-cluster-").FullName;
     private int started;
 
@@ -38,6 +39,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         ["WebGen:Class:Registration"] = "open",
         ["WebGen:Database"] = "postgres",
         ["ConnectionStrings:Runs"] = ConnectionString,
+        ["ConnectionStrings:Redis"] = redis.ConnectionString,
         ["WebGen:RunsFolder"] = Path.Combine(folder, "runs"),
         ["WebGen:DataFolder"] = WebGenFactory.DataFolder(),
         ["WebGen:Security:ApiRequestsPerWindow"] = "100000",
@@ -48,6 +50,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await postgres.InitializeAsync();
+        await redis.InitializeAsync();
         Web = await StartAsync("web"); // first, so the schema is made once before the workers come
         Workers.Add(await StartAsync("worker"));
         Workers.Add(await StartAsync("worker"));
@@ -86,6 +89,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         foreach (var process in Workers.Append(Web))
             await process.DisposeAsync();
+        await redis.DisposeAsync();
         await postgres.DisposeAsync();
         Directory.Delete(folder, recursive: true);
     }

@@ -79,11 +79,13 @@ public sealed class ExecutionTests(WebGenFactory factory, ITestOutputHelper outp
     }
 
     [Theory]
-    [InlineData("--roles", "worker", "a split deployment (web and worker processes apart) needs WebGen:Database postgres")]
-    [InlineData("--roles", "everything", "WebGen:Roles everything: accepted values are web, worker, both.")]
-    [InlineData("--WebGen:Worker:Slots", "100000", "WebGen:Worker:Slots 100000: accepted values are 1 to 64.")]
-    [InlineData("--WebGen:Worker:Lease", "00:00:01", "WebGen:Worker:Lease 00:00:01: accepted values are at least twice the heartbeat (00:00:10).")]
-    public async Task SettingsAProcessCannotRunWith_AreRefusedAtStartInOneLine(string flag, string value, string refusal)
+    [InlineData("--roles worker", "a split deployment (web and worker processes apart) needs WebGen:Database postgres")]
+    [InlineData("--roles web --WebGen:Database postgres --ConnectionStrings:Runs Host=127.0.0.1;Port=1",
+        "WebGen:Roles web: a split deployment needs ConnectionStrings:Redis (e.g. \"redis:6379\")")]
+    [InlineData("--roles everything", "WebGen:Roles everything: accepted values are web, worker, both.")]
+    [InlineData("--WebGen:Worker:Slots 100000", "WebGen:Worker:Slots 100000: accepted values are 1 to 64.")]
+    [InlineData("--WebGen:Worker:Lease 00:00:01", "WebGen:Worker:Lease 00:00:01: accepted values are at least twice the heartbeat (00:00:10).")]
+    public async Task SettingsAProcessCannotRunWith_AreRefusedAtStartInOneLine(string flags, string refusal)
     {
         var folder = Directory.CreateTempSubdirectory("webgen-refused-").FullName;
         try
@@ -95,7 +97,7 @@ public sealed class ExecutionTests(WebGenFactory factory, ITestOutputHelper outp
                 RedirectStandardOutput = true,
             };
             foreach (var argument in (string[])[ClusterFixture.WebAppDll(), "--urls", $"http://127.0.0.1:{ServerProcesses.FreePort()}",
-                         "--ConnectionStrings:Runs", $"Data Source={Path.Combine(folder, "runs.db")}", "--WebGen:RunsFolder", folder, flag, value])
+                         "--ConnectionStrings:Runs", $"Data Source={Path.Combine(folder, "runs.db")}", "--WebGen:RunsFolder", folder, .. flags.Split(' ')])
                 start.ArgumentList.Add(argument);
             using var process = Process.Start(start)!;
             var errors = process.StandardError.ReadToEndAsync();
