@@ -46,8 +46,14 @@ public sealed class RunEntity
     /// <summary>The worker training the run (see <see cref="WorkerEntity"/>); null while queued or handed out but not taken.</summary>
     public string? WorkerId { get; set; }
 
-    /// <summary>When the run was last handed to the job system: the fair queue's "least recently served" reads it.</summary>
+    /// <summary>
+    /// When the fair queue last let the run start: its "least recently served" reads it. A run handed out again after
+    /// its worker died keeps it, so its student is not taken for served again.
+    /// </summary>
     public DateTime? AdmittedUtc { get; set; }
+
+    /// <summary>When the run was last handed to the job system (at its admission, or again after its worker died).</summary>
+    public DateTime? HandedOutUtc { get; set; }
 
     /// <summary>The step of the run's newest checkpoint, as its worker recorded it (0 before the first).</summary>
     public int CheckpointStep { get; set; }

@@ -91,8 +91,8 @@ public sealed class RunDispatcher(
     private async Task HandOutAgainAsync(WebGenDb db, HashSet<string> live, DateTime since, CancellationToken cancellationToken)
     {
         var orphans = (await db.Runs.AsNoTracking().Where(r => r.Status == RunStatus.Running)
-                .Select(r => new { r.Id, r.WorkerId, r.AdmittedUtc }).ToListAsync(cancellationToken))
-            .Where(r => r.WorkerId is { } worker ? !live.Contains(worker) : r.AdmittedUtc < since);
+                .Select(r => new { r.Id, r.WorkerId, r.HandedOutUtc }).ToListAsync(cancellationToken))
+            .Where(r => r.WorkerId is { } worker ? !live.Contains(worker) : r.HandedOutUtc < since);
         foreach (var orphan in orphans)
         {
             var died = orphan.WorkerId is not null;
@@ -106,7 +106,7 @@ public sealed class RunDispatcher(
                     r.Error = $"The worker training this run died {r.Crashes} times (last at step {r.Step}); it is not retried again — queue it again to retry.";
                     return true;
                 }
-                (r.WorkerId, r.AdmittedUtc) = (null, DateTime.UtcNow);
+                (r.WorkerId, r.HandedOutUtc) = (null, DateTime.UtcNow);
                 return true;
             }, cancellationToken);
             if (state is { Status: RunStatus.Running })
@@ -129,7 +129,8 @@ public sealed class RunDispatcher(
             var state = await runs.UpdateAsync(next.Run, attempt: null, r =>
             {
                 if (r.Status != RunStatus.Queued) return false; // cancelled meanwhile
-                (r.Status, r.AdmittedUtc, r.WorkerId, r.CancelRequested) = (RunStatus.Running, DateTime.UtcNow, null, false);
+                (r.Status, r.WorkerId, r.CancelRequested) = (RunStatus.Running, null, false);
+                r.AdmittedUtc = r.HandedOutUtc = DateTime.UtcNow;
                 return true;
             }, cancellationToken);
             if (state is null)

@@ -58,6 +58,38 @@ public sealed class ExecutionTests(WebGenFactory factory, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task ARunWhoseWorkerDied_IsHandedOutAgain_KeepingWhenItWasAdmitted()
+    {
+        using var client = factory.CreateClient();
+        var run = await CreateAsync(client, iterations: 1_000_000);
+        await PollAsync(client, run, s => s.Progress is not null);
+        var dbFactory = factory.Services.GetRequiredService<IDbContextFactory<WebGenDb>>();
+        var runs = factory.Services.GetRequiredService<RunLifecycle>();
+        var admitted = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        int attempt;
+        await using (var db = await dbFactory.CreateDbContextAsync())
+            attempt = await db.Runs.Where(r => r.Id == run).Select(r => r.Attempt).SingleAsync();
+
+        // As the store reads once its worker stopped beating: a worker no heartbeat vouches for.
+        Assert.NotNull(await runs.UpdateAsync(run, attempt: null, r => { (r.WorkerId, r.AdmittedUtc) = ("a-worker-that-died", admitted); return true; }));
+        var clock = Stopwatch.StartNew();
+        RunEntity taken;
+        while (true)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync();
+            taken = await db.Runs.AsNoTracking().SingleAsync(r => r.Id == run);
+            if (taken.Attempt > attempt && taken.WorkerId is not null) break;
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "the run was not handed out again");
+            await Task.Delay(50);
+        }
+
+        Assert.Equal((RunStatus.Running, 1, admitted), (taken.Status, taken.Crashes, taken.AdmittedUtc));
+        Assert.True(taken.HandedOutUtc > admitted, "handing the run out again is recorded apart from its admission");
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync($"/api/runs/{run}/cancel", null)).StatusCode); // for the other tests
+        await PollAsync(client, run, s => s.IsFinished);
+    }
+
+    [Fact]
     public async Task EveryStoredChange_RaisesTheRunsVersion()
     {
         using var client = factory.CreateClient();

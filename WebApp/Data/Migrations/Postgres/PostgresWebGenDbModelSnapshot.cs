@@ -558,6 +558,9 @@ namespace WebGen.WebApp.Data.Migrations.Postgres
                     b.Property<Guid>("Group")
                         .HasColumnType("uuid");
 
+                    b.Property<DateTime?>("HandedOutUtc")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<bool>("IsDemo")
                         .HasColumnType("boolean");
 

@@ -543,6 +543,9 @@ namespace WebGen.WebApp.Data.Migrations.Sqlite
                     b.Property<Guid>("Group")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("HandedOutUtc")
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("IsDemo")
                         .HasColumnType("INTEGER");
 
