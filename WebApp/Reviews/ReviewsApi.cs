@@ -1,10 +1,12 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Hangfire;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http.Features;
 using WebGen.Compute.Checkpoints;
 using WebGen.Shared;
+using WebGen.WebApp.Runs;
 using WebGen.WebApp.Security;
 
 namespace WebGen.WebApp.Reviews;
@@ -23,6 +25,13 @@ public static class ReviewsApi
         builder.Services.AddSingleton<ReviewService>();
         builder.Services.AddTransient<ReviewJob>();
         builder.Services.AddHostedService<ReviewJob.Recovery>();
+        // A worker evaluates reviews on a job server of its own with one job worker, so an evaluation never takes a run's slot.
+        if ((builder.Configuration.GetSection(WebGenOptions.Section).Get<WebGenOptions>() ?? new()).IsWorker)
+            builder.Services.AddHangfireServer((services, server) =>
+            {
+                (server.WorkerCount, server.Queues) = (1, [ReviewJob.Queue]);
+                server.ServerName = $"{services.GetRequiredService<WorkerHeartbeat>().Id}-reviews";
+            });
         return builder;
     }
 

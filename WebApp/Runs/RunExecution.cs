@@ -10,7 +10,6 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using WebGen.WebApp.Accounts;
 using WebGen.WebApp.Data;
-using WebGen.WebApp.Reviews;
 
 namespace WebGen.WebApp.Runs;
 
@@ -18,8 +17,7 @@ namespace WebGen.WebApp.Runs;
 /// Where runs execute: one path for every deployment. Runs are jobs of Hangfire — on PostgreSQL's storage when the
 /// app's database is PostgreSQL (several web and worker processes), in memory on SQLite (one process) — with
 /// Hangfire's retries off (a run resumes from its checkpoint instead) and WebGen's <see cref="RunDispatcher"/> deciding
-/// what starts. A worker process runs a job server with one job worker per slot, and one more server with a single
-/// job worker for reviews (<see cref="ReviewJob"/>), so an evaluation never takes a run's slot.
+/// what starts. A worker process runs a job server with one job worker per slot (reviews have a server of their own).
 /// </summary>
 public static class RunExecution
 {
@@ -68,11 +66,6 @@ public static class RunExecution
                 var settings = services.GetRequiredService<IOptions<WebGenOptions>>().Value;
                 (server.WorkerCount, server.Queues) = (Math.Clamp(settings.Worker.Slots, 1, WorkerOptions.MaxSlots), [RunJob.Queue]);
                 server.ServerName = services.GetRequiredService<WorkerHeartbeat>().Id;
-            });
-            builder.Services.AddHangfireServer((services, server) =>
-            {
-                (server.WorkerCount, server.Queues) = (1, [ReviewJob.Queue]);
-                server.ServerName = $"{services.GetRequiredService<WorkerHeartbeat>().Id}-reviews";
             });
         }
         builder.Services.AddTransient<RunJob>();
