@@ -1,21 +1,12 @@
-using System.Diagnostics;
+using WebGen.Tests.Common;
 
 namespace WebGen.Tests;
 
 /// <summary>The command line as a user meets it: the real executable, its exit code and its one-line errors.</summary>
 public class CliTests
 {
-    internal static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "webgen-cli.dll"));
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result, stderr);
-    }
+    internal static (int ExitCode, string Stdout, string Stderr) Run(params string[] args) =>
+        DotnetProgram.Run(Path.Combine(AppContext.BaseDirectory, "webgen-cli.dll"), args);
 
     [Theory]
     [InlineData("--iterations 0", "--iterations 0: accepted values are 1 to 10000000.")]

@@ -166,7 +166,7 @@ public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper outpu
     {
         using var client = await cluster.InstructorAsync();
         var id = await UploadReviewAsync(client, "ssvae_legacy.pt", "Ada", "ssvae", gw: "0");
-        var review = await WaitForReviewAsync(client, id, r => r.IsFinished);
+        var review = await ReviewsTests.WaitForAsync(client, id);
 
         Assert.Equal(ReviewStatus.Done, review.Status);
         Assert.Equal(ReviewsTests.Protocol("ssvae").GetProperty("accuracy").GetDouble(), review.Metrics!.Accuracy!.Value, 1e-6);
@@ -180,7 +180,7 @@ public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper outpu
     {
         using var client = await cluster.InstructorAsync();
         var id = await UploadReviewAsync(client, "vae_zip.pt", "Bo", "vae"); // the protocol's IWAE-1000 takes half a minute here
-        await WaitForReviewAsync(client, id, r => r.Status == ReviewStatus.Evaluating);
+        await ReviewsTests.WaitForAsync(client, id, r => r.Status == ReviewStatus.Evaluating);
         var evaluating = $"Review {id}: evaluating";
         WebGenProcess? victim;
         while ((victim = cluster.Workers.SingleOrDefault(w => w.Output.Contains(evaluating, StringComparison.Ordinal))) is null)
@@ -190,7 +190,7 @@ public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper outpu
         await victim.KillAsync();
         cluster.Workers.Remove(victim);
         await victim.DisposeAsync();
-        var review = await WaitForReviewAsync(client, id, r => r.IsFinished);
+        var review = await ReviewsTests.WaitForAsync(client, id);
         output.WriteLine($"kill to the review's end on the other worker: {clock.Elapsed.TotalSeconds:F1} s (lease {ClusterTiming.Lease.TotalSeconds} s)");
         cluster.Workers.Add(await cluster.StartAsync("worker")); // two workers again, for the other tests
 
@@ -207,17 +207,6 @@ public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper outpu
         var response = await client.PostAsync("/api/reviews", ReviewsTests.Form(fixture, student, model, gw));
         Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<ReviewState>(Shared.WebGenJson.Options))!.Id;
-    }
-
-    private static async Task<ReviewState> WaitForReviewAsync(HttpClient client, Guid id, Func<ReviewState, bool> done)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
-        while (true)
-        {
-            var review = (await client.GetFromJsonAsync<ReviewState>($"/api/reviews/{id}", Shared.WebGenJson.Options, timeout.Token))!;
-            if (done(review)) return review;
-            await Task.Delay(100, timeout.Token);
-        }
     }
 
     private static async Task<Guid> CreateAsync(HttpClient client, int iterations = Iterations)

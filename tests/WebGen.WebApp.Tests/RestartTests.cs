@@ -68,7 +68,7 @@ public sealed class RestartTests : IDisposable
             using var client = first.CreateClient();
             var response = await client.PostAsync("/api/reviews", ReviewsTests.Form("ssvae_legacy.pt", "Ada", "ssvae", gw: "0"));
             id = (await response.Content.ReadFromJsonAsync<Reviews.ReviewState>(first.Json))!.Id;
-            await PollReviewAsync(client, first, id, r => r.IsFinished);
+            await ReviewsTests.WaitForAsync(client, id);
         }
         // As a server killed mid-evaluation leaves it: its job went with the process's memory.
         using (var connection = new SqliteConnection($"Data Source={Path.Combine(folder, "runs.db")};Pooling=False"))
@@ -81,20 +81,9 @@ public sealed class RestartTests : IDisposable
 
         using var second = WebGenFactory.On(folder, settings);
         using var secondClient = second.CreateClient();
-        var review = await PollReviewAsync(secondClient, second, id, r => r.IsFinished);
+        var review = await ReviewsTests.WaitForAsync(secondClient, id);
         Assert.Equal(ReviewStatus.Done, review.Status);
         Assert.Equal(ReviewsTests.Protocol("ssvae").GetProperty("accuracy").GetDouble(), review.Metrics!.Accuracy!.Value, 1e-6);
-    }
-
-    private static async Task<Reviews.ReviewState> PollReviewAsync(HttpClient client, WebGenFactory app, Guid id, Func<Reviews.ReviewState, bool> done)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        while (true)
-        {
-            var review = (await client.GetFromJsonAsync<Reviews.ReviewState>($"/api/reviews/{id}", app.Json, timeout.Token))!;
-            if (done(review)) return review;
-            await Task.Delay(100, timeout.Token);
-        }
     }
 
     /// <summary>The one run's checkpoint as the store records it: its step and its file under the runs folder.</summary>

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json;
+using WebGen.Tests.Common;
 
 namespace WebGen.WebApp.Tests;
 
@@ -15,15 +15,8 @@ public sealed class ReviewsBenchTests
     private static (int ExitCode, string Stdout, string Stderr) Run(params string[] flags)
     {
         var root = WebGenFactory.RepositoryRoot();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root };
-        start.ArgumentList.Add(Path.Combine(root, "tools", "ReviewsBench", "bin", Configuration, "net10.0", "webgen-reviewsbench.dll"));
-        foreach (var flag in (string[])["--webapp", Path.Combine(root, "WebApp", "bin", Configuration, "net10.0", "WebGen.WebApp.dll"), "--data", WebGenFactory.DataFolder(), .. flags])
-            start.ArgumentList.Add(flag);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result, stderr);
+        return DotnetProgram.Run(Path.Combine(root, "tools", "ReviewsBench", "bin", Configuration, "net10.0", "webgen-reviewsbench.dll"),
+            ["--webapp", Path.Combine(root, "WebApp", "bin", Configuration, "net10.0", "WebGen.WebApp.dll"), "--data", WebGenFactory.DataFolder(), .. flags], root);
     }
 
     [Theory]

@@ -2,15 +2,16 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using WebGen.WebApp.Reviews;
+using WebGen.Shared;
 using WebGen.WebApp.Data;
+using WebGen.WebApp.Reviews;
 
 namespace WebGen.WebApp.Tests;
 
 /// <summary>Submission reviews through the API: PyTorch checkpoints uploaded, evaluated, graded and exported.</summary>
 public sealed class ReviewsTests(WebGenFactory factory) : IClassFixture<WebGenFactory>
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(10);
 
     /// <summary>A checkpoint written by PyTorch 1.13 (tests/WebGen.Tests/Fixtures/pytorch/make_fixtures.py).</summary>
     public static string Fixture(string name) =>
@@ -33,14 +34,15 @@ public sealed class ReviewsTests(WebGenFactory factory) : IClassFixture<WebGenFa
     private static async Task<string> DetailAsync(HttpResponseMessage response) =>
         (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString()!;
 
-    private async Task<ReviewState> WaitUntilFinishedAsync(HttpClient client, Guid id)
+    /// <summary>Reads the review through the API every 100 ms until <paramref name="done"/> (by default: finished).</summary>
+    public static async Task<ReviewState> WaitForAsync(HttpClient client, Guid id, Func<ReviewState, bool>? done = null)
     {
         using var timeout = new CancellationTokenSource(Patience);
         while (true)
         {
-            var review = (await client.GetFromJsonAsync<ReviewState>($"/api/reviews/{id}", factory.Json, timeout.Token))!;
-            if (review.IsFinished) return review;
-            await Task.Delay(200, timeout.Token);
+            var review = (await client.GetFromJsonAsync<ReviewState>($"/api/reviews/{id}", WebGenJson.Options, timeout.Token))!;
+            if ((done ?? (r => r.IsFinished))(review)) return review;
+            await Task.Delay(100, timeout.Token);
         }
     }
 
@@ -53,7 +55,7 @@ public sealed class ReviewsTests(WebGenFactory factory) : IClassFixture<WebGenFa
         var queued = (await response.Content.ReadFromJsonAsync<ReviewState>(factory.Json))!;
         Assert.Equal(("PyTorch (legacy)", 64, 0d), (queued.Format, queued.ZDim, queued.SsvaeGenWeight));
 
-        var review = await WaitUntilFinishedAsync(client, queued.Id);
+        var review = await WaitForAsync(client, queued.Id);
         Assert.Equal(ReviewStatus.Done, review.Status);
         var pytorch = Protocol("ssvae").GetProperty("accuracy").GetDouble();
         Assert.Equal(pytorch, review.Metrics!.Accuracy!.Value, 1e-6); // PyTorch's own test accuracy for these weights

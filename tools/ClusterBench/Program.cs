@@ -108,6 +108,7 @@ async Task<(double KillToResume, int Lost, int TrainedTwice, ProgressWatch.Laten
         processes.Add(await Start("worker"));
         processes.Add(await Start("worker"));
         var otherFrontEnd = await Start("web");
+        processes.Add(otherFrontEnd); // stopped with the others
         using var client = new HttpClient { BaseAddress = processes[0].Address };
         await using var hub = new HubConnectionBuilder().WithUrl(new Uri(otherFrontEnd.Address, "/hubs/runs")).Build();
         await hub.StartAsync();
