@@ -15,7 +15,7 @@ public static class StoreStartup
         var options = services.GetRequiredService<IOptions<WebGenOptions>>().Value;
         if (!options.IsClassMode && !options.Mode.Equals(WebGenOptions.SingleMode, StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException($"WebGen:Mode {options.Mode}: accepted values are single, class.");
-        var hasRedis = services.GetRequiredService<IConfiguration>().GetConnectionString(Cluster.ClusterSetup.RedisConnection) is { Length: > 0 };
+        var hasRedis = Cluster.ClusterSetup.RedisConnectionString(services.GetRequiredService<IConfiguration>()) is not null;
         if (Runs.RunExecution.Refusal(options, hasRedis) is { } refusal)
             throw new InvalidOperationException(refusal);
         await services.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);

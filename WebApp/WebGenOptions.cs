@@ -7,6 +7,9 @@ public sealed class WebGenOptions
 {
     public const string Section = "WebGen";
 
+    /// <summary>The settings bound from <paramref name="configuration"/>, for choices made while services are registered.</summary>
+    public static WebGenOptions Read(IConfiguration configuration) => configuration.GetSection(Section).Get<WebGenOptions>() ?? new();
+
     /// <summary>The data folder holding mnist/ (and svhn/); <c>./webgen serve</c> passes the set-up's folder.</summary>
     public string DataFolder { get; set; } = "data";
 
@@ -17,7 +20,7 @@ public sealed class WebGenOptions
     public string RunsFolder { get; set; } = "../runs";
 
     /// <summary>
-    /// What this process does: "web" (pages, API, hub; trains nothing), "worker" (trains runs), or "both" (the
+    /// What this process does: "web" (pages, API, hub; trains nothing), "worker" (trains runs and evaluates reviews), or "both" (the
     /// default, one process as <c>./webgen serve</c> runs it). Also the <c>--roles</c> flag.
     /// </summary>
     public string Roles { get; set; } = BothRoles;

@@ -7,12 +7,16 @@ namespace WebGen.WebApp.Cluster;
 /// <summary>
 /// What lets several front ends serve one class: Data Protection keys in the database (a cookie written by one is
 /// read by every other), and, when the connection string "Redis" is set, SignalR's Redis backplane for the hub and the
-/// run-update bus for the pages. Without it (the single-process default) nothing here needs another server.
+/// update bus for the pages. Without it (the single-process default) nothing here needs another server.
 /// </summary>
 public static class ClusterSetup
 {
     /// <summary>The connection string (ConnectionStrings:Redis) that turns the Redis backplane and bus on.</summary>
     public const string RedisConnection = "Redis";
+
+    /// <summary>The Redis connection string when one is set; null for the single-process default.</summary>
+    public static string? RedisConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString(RedisConnection) is { Length: > 0 } redis ? redis : null;
 
     /// <summary>Keys are shared by name, not by the content root each process would otherwise isolate them under.</summary>
     public const string ApplicationName = "WebGen";
@@ -20,7 +24,7 @@ public static class ClusterSetup
     public static WebApplicationBuilder AddCluster(this WebApplicationBuilder builder)
     {
         builder.Services.AddDataProtection().SetApplicationName(ApplicationName).PersistKeysToDbContext<WebGenDb>();
-        if (builder.Configuration.GetConnectionString(RedisConnection) is not { Length: > 0 } redis)
+        if (RedisConnectionString(builder.Configuration) is not { } redis)
         {
             builder.Services.AddSingleton<IUpdateBus, InProcessUpdateBus>();
             return builder;

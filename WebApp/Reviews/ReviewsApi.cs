@@ -26,7 +26,7 @@ public static class ReviewsApi
         builder.Services.AddTransient<ReviewJob>();
         builder.Services.AddHostedService<ReviewJob.Recovery>();
         // A worker evaluates reviews on a job server of its own with one job worker, so an evaluation never takes a run's slot.
-        if ((builder.Configuration.GetSection(WebGenOptions.Section).Get<WebGenOptions>() ?? new()).IsWorker)
+        if (WebGenOptions.Read(builder.Configuration).IsWorker)
             builder.Services.AddHangfireServer((services, server) =>
             {
                 (server.WorkerCount, server.Queues) = (1, [ReviewJob.Queue]);

@@ -32,7 +32,7 @@ public static class RunExecution
     {
         builder.Configuration.AddCommandLine(args,
             new Dictionary<string, string> { ["--roles"] = $"{WebGenOptions.Section}:{nameof(WebGenOptions.Roles)}" });
-        var roles = builder.Configuration.GetSection(WebGenOptions.Section).Get<WebGenOptions>() ?? new();
+        var roles = WebGenOptions.Read(builder.Configuration);
         // This host's own storage, not Hangfire's static one: test hosts in one process must not share their jobs.
         builder.Services.AddSingleton<JobStorage>(services =>
         {
@@ -60,14 +60,12 @@ public static class RunExecution
         // Stopped in reverse order: admission first, then the jobs (back to the queue), then the heartbeat.
         builder.Services.AddHostedService(services => services.GetRequiredService<WorkerHeartbeat>());
         if (roles.IsWorker)
-        {
             builder.Services.AddHangfireServer((services, server) =>
             {
                 var settings = services.GetRequiredService<IOptions<WebGenOptions>>().Value;
                 (server.WorkerCount, server.Queues) = (Math.Clamp(settings.Worker.Slots, 1, WorkerOptions.MaxSlots), [RunJob.Queue]);
                 server.ServerName = services.GetRequiredService<WorkerHeartbeat>().Id;
             });
-        }
         builder.Services.AddTransient<RunJob>();
         builder.Services.AddHostedService<RunDispatcher>();
         builder.Services.AddHealthChecks()
