@@ -8,7 +8,9 @@ namespace WebGen.Tests.Common;
 /// </summary>
 public static class DotnetProgram
 {
-    public static (int ExitCode, string Stdout, string Stderr) Run(string dll, IEnumerable<string> arguments, string? workingDirectory = null)
+    /// <param name="timeout">How long the program may run (unbounded when null); past it the program is killed and the call throws.</param>
+    public static (int ExitCode, string Stdout, string Stderr) Run(
+        string dll, IEnumerable<string> arguments, string? workingDirectory = null, TimeSpan? timeout = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         if (workingDirectory is not null)
@@ -18,8 +20,13 @@ public static class DotnetProgram
             start.ArgumentList.Add(argument);
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result, stderr);
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout ?? Timeout.InfiniteTimeSpan))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{Path.GetFileName(dll)} {string.Join(' ', start.ArgumentList.Skip(1))} did not exit within {timeout}.");
+        }
+        process.WaitForExit(); // the streams are read to their end
+        return (process.ExitCode, stdout.Result, stderr.Result);
     }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using WebGen.Tests.Common;
 using WebGen.Tools.Cluster;
 using WebGen.WebApp.Data;
 using WebGen.WebApp.Runs;
@@ -117,27 +118,17 @@ public sealed class ExecutionTests(WebGenFactory factory, ITestOutputHelper outp
     [InlineData("--roles everything", "WebGen:Roles everything: accepted values are web, worker, both.")]
     [InlineData("--WebGen:Worker:Slots 100000", "WebGen:Worker:Slots 100000: accepted values are 1 to 64.")]
     [InlineData("--WebGen:Worker:Lease 00:00:01", "WebGen:Worker:Lease 00:00:01: accepted values are at least twice the heartbeat (00:00:10).")]
-    public async Task SettingsAProcessCannotRunWith_AreRefusedAtStartInOneLine(string flags, string refusal)
+    public void SettingsAProcessCannotRunWith_AreRefusedAtStartInOneLine(string flags, string refusal)
     {
         var folder = Directory.CreateTempSubdirectory("webgen-refused-").FullName;
         try
         {
-            var start = new ProcessStartInfo("dotnet")
-            {
-                WorkingDirectory = Path.Combine(WebGenFactory.RepositoryRoot(), "WebApp"), // the content root, as ./webgen serve has it
-                RedirectStandardError = true,
-                RedirectStandardOutput = true,
-            };
-            foreach (var argument in (string[])[ClusterFixture.WebAppDll(), "--urls", $"http://127.0.0.1:{ServerProcesses.FreePort()}",
-                         "--ConnectionStrings:Runs", $"Data Source={Path.Combine(folder, "runs.db")}", "--WebGen:RunsFolder", folder, .. flags.Split(' ')])
-                start.ArgumentList.Add(argument);
-            using var process = Process.Start(start)!;
-            var errors = process.StandardError.ReadToEndAsync();
-            _ = process.StandardOutput.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            await process.WaitForExitAsync(timeout.Token);
-            Assert.Equal(2, process.ExitCode);
-            var line = Assert.Single((await errors).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            string[] arguments = ["--urls", $"http://127.0.0.1:{ServerProcesses.FreePort()}",
+                "--ConnectionStrings:Runs", $"Data Source={Path.Combine(folder, "runs.db")}", "--WebGen:RunsFolder", folder, .. flags.Split(' ')];
+            var (exitCode, _, errors) = DotnetProgram.Run(ClusterFixture.WebAppDll(), arguments,
+                Path.Combine(WebGenFactory.RepositoryRoot(), "WebApp"), TimeSpan.FromMinutes(2)); // the content root, as ./webgen serve has it
+            Assert.Equal(2, exitCode);
+            var line = Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
             Assert.Contains(refusal, line);
         }
         finally
