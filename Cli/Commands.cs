@@ -33,7 +33,8 @@ public static class Commands
                      ms/step of the trainer against a bare forward/backward/Adam loop; for ssvae and fsvae also the
                      style explorer's redraw (ten digits for one z, no gradients): median and 95th percentile of 200;
                      --threads N: intra-op threads (default: libtorch's, one per core); --profile: instead, a
-                     step's median time in each phase (batch, forward and loss, backward, Adam, progress read-back)
+                     step's median time in each phase (batch, forward and loss, backward, Adam, progress read-back),
+                     then its layers' matrix products replayed alone at the step's shapes
           bench peer [--iterations 300] [--rounds 3] [--threads N] [--python /usr/bin/python3] [--data data] [--json]
                      the homework's PyTorch loop (tools/crosscheck, Debian's python3-torch) and WebGen's trainer,
                      alternated: each one's ms/step (median, min, max over the rounds) and the ratio; VAE, GMVAE and SSVAE
@@ -267,6 +268,9 @@ public static class Commands
         foreach (var (name, _, ms) in phases)
             report.WriteLine($"  {name,-40} {ms,8:F3} ms  {100 * ms / profile.StepMs,5:F1} %");
         report.WriteLine($"  {"step",-40} {profile.StepMs,8:F3} ms");
+        var products = profile.Products;
+        report.WriteLine($"  {"its layers' matrix products alone",-40} {products.Ms,8:F3} ms  {100 * products.Ms / profile.StepMs,5:F1} %" +
+                         $"  ({products.Layers} layer calls, {products.Gflop:F2} GFLOP at {products.GflopPerSecond:F0} GFLOP/s, replayed)");
         var json = new JsonObject
         {
             ["model"] = ModelNames.Of(options.Model),
@@ -275,6 +279,9 @@ public static class Commands
             ["steps"] = profile.Steps,
             ["batch"] = options.BatchSize,
             ["step_ms"] = profile.StepMs,
+            ["products_ms"] = products.Ms,
+            ["products_gflop"] = products.Gflop,
+            ["products_layer_calls"] = products.Layers,
         };
         foreach (var (_, key, ms) in phases)
             json[key] = ms;

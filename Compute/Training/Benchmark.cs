@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using TorchSharp;
+using TorchSharp.Modules;
 using WebGen.Compute.Models;
 using WebGen.Shared;
 using static TorchSharp.torch;
@@ -20,10 +21,22 @@ public sealed record BenchmarkResult(ModelKind Model, int Steps, string Device, 
 /// </summary>
 public sealed record StepProfile(
     ModelKind Model, int Steps, string Device, int Threads,
-    double BatchMs, double ForwardMs, double BackwardMs, double OptimizerMs, double ReadBackMs)
+    double BatchMs, double ForwardMs, double BackwardMs, double OptimizerMs, double ReadBackMs, LayerProducts Products)
 {
     /// <summary>A step's time: the phases, with the read-back counted at its share.</summary>
     public double StepMs => BatchMs + ForwardMs + BackwardMs + OptimizerMs + (ReadBackMs / Trainer.ReportEvery);
+}
+
+/// <summary>
+/// The matrix products of a step's linear layers replayed alone at the shapes the step gave them, on the same device
+/// and threads: for each layer called as a module, the forward product and the backward's product for the weight's
+/// gradient, and for the input's gradient where the input needs one. What remains of the step beside it is everything
+/// that is not a product. Layers computed without calling their module (the SSVAE's once-per-image first layer) are
+/// not counted, so this is a lower bound of the step's product time.
+/// </summary>
+public sealed record LayerProducts(int Layers, double Gflop, double Ms)
+{
+    public double GflopPerSecond => Gflop / Ms * 1e3;
 }
 
 /// <summary>The style explorer's redraw time: median and 95th percentile over <paramref name="Redraws"/> redraws.</summary>
@@ -115,8 +128,52 @@ public static class Benchmark
                     phases[phase].Add(times[phase]);
         }
         var medians = phases.Select(Median).ToArray();
+        var products = ReplayProducts(model, Trainer.NextBatch(model, data, permutation.narrow(0, 0, Math.Min(options.BatchSize, count))), device);
         return new StepProfile(options.Model, options.Iterations - warmUp, device.ToString(), Devices.IntraOpThreads,
-            medians[0], medians[1], medians[2], medians[3], medians[4]);
+            medians[0], medians[1], medians[2], medians[3], medians[4], products);
+    }
+
+    /// <summary>
+    /// Records the shape each linear layer sees in one loss and backward on <paramref name="batch"/>, then times those
+    /// products alone (<see cref="LayerProducts"/>), median of <paramref name="rounds"/> after as many warm-up rounds.
+    /// </summary>
+    private static LayerProducts ReplayProducts(GenerativeModel model, Batch batch, Device device, int rounds = 100)
+    {
+        var shapes = new List<(long Rows, long In, long Out, bool InputGradient)>();
+        var hooks = model.modules().OfType<Linear>().Select(layer => layer.register_forward_pre_hook((_, input) =>
+        {
+            shapes.Add((input.numel() / input.shape[^1], layer.in_features, layer.out_features, input.requires_grad));
+            return input;
+        })).ToList();
+        using (var scope = NewDisposeScope())
+        {
+            model.Loss(batch).Loss.backward();
+            model.zero_grad();
+        }
+        hooks.ForEach(hook => hook.remove());
+
+        using var replay = NewDisposeScope();
+        using var noGrad = no_grad();
+        var products = shapes.SelectMany(shape =>
+        {
+            var (x, weight, outputGradient) = (randn(shape.Rows, shape.In, device: device), randn(shape.Out, shape.In, device: device),
+                randn(shape.Rows, shape.Out, device: device));
+            (Tensor, Tensor)[] forwardAndWeight = [(x, weight.t()), (outputGradient.t(), x)];
+            return shape.InputGradient ? [.. forwardAndWeight, (outputGradient, weight)] : forwardAndWeight;
+        }).ToList();
+        var gflop = products.Sum(p => 2.0 * p.Item1.shape[0] * p.Item1.shape[1] * p.Item2.shape[1]) / 1e9;
+        var times = new List<double>();
+        var clock = new Stopwatch();
+        for (var round = -rounds; round < rounds; round++)
+        {
+            clock.Restart();
+            foreach (var (left, right) in products)
+                left.mm(right).Dispose();
+            var ms = Lap(clock, device);
+            if (round >= 0)
+                times.Add(ms);
+        }
+        return new LayerProducts(shapes.Count, gflop, Median(times));
     }
 
     /// <summary>Milliseconds since the last lap, once the device has finished the work queued in it.</summary>

@@ -232,5 +232,10 @@ public class CliTests
         Assert.All(phases, ms => Assert.True(ms > 0));
         Assert.Equal(phases.Sum() + ((double)profile["read_back_ms"]! / 50), (double)profile["step_ms"]!, precision: 6);
         Assert.Equal((1, 18), ((int)profile["threads"]!, (int)profile["steps"]!));
+        // The VAE's six layers on 100 rows: forward and weight products each, input products for all but the first
+        // (its input is the data): 2·100·(2·784·300 + 3·(300·300 + 300·20 + 10·300 + 300·300 + 300·784)) FLOP.
+        Assert.Equal(6, (int)profile["products_layer_calls"]!);
+        Assert.Equal(0.3486, (double)profile["products_gflop"]!, precision: 6);
+        Assert.InRange((double)profile["products_ms"]!, 1e-3, (double)profile["step_ms"]! * 10);
     }
 }
