@@ -270,7 +270,7 @@ public static class Commands
         report.WriteLine($"  {"step",-40} {profile.StepMs,8:F3} ms");
         var products = profile.Products;
         report.WriteLine($"  {"its layers' matrix products alone",-40} {products.Ms,8:F3} ms  {100 * products.Ms / profile.StepMs,5:F1} %" +
-                         $"  ({products.Layers} layer calls, {products.Gflop:F2} GFLOP at {products.GflopPerSecond:F0} GFLOP/s, replayed)");
+                         $"  ({products.LayerCalls} layer calls, {products.Gflop:F2} GFLOP at {products.GflopPerSecond:F0} GFLOP/s, replayed)");
         var json = new JsonObject
         {
             ["model"] = ModelNames.Of(options.Model),
@@ -281,7 +281,7 @@ public static class Commands
             ["step_ms"] = profile.StepMs,
             ["products_ms"] = products.Ms,
             ["products_gflop"] = products.Gflop,
-            ["products_layer_calls"] = products.Layers,
+            ["products_layer_calls"] = products.LayerCalls,
         };
         foreach (var (_, key, ms) in phases)
             json[key] = ms;

@@ -34,7 +34,7 @@ public sealed record StepProfile(
 /// that is not a product. Layers computed without calling their module (the SSVAE's once-per-image first layer) are
 /// not counted, so this is a lower bound of the step's product time.
 /// </summary>
-public sealed record LayerProducts(int Layers, double Gflop, double Ms)
+public sealed record LayerProducts(int LayerCalls, double Gflop, double Ms)
 {
     public double GflopPerSecond => Gflop / Ms * 1e3;
 }
@@ -145,12 +145,16 @@ public static class Benchmark
             shapes.Add((input.numel() / input.shape[^1], layer.in_features, layer.out_features, input.requires_grad));
             return input;
         })).ToList();
-        using (var scope = NewDisposeScope())
+        try
         {
+            using var scope = NewDisposeScope();
             model.Loss(batch).Loss.backward();
             model.zero_grad();
         }
-        hooks.ForEach(hook => hook.remove());
+        finally
+        {
+            hooks.ForEach(hook => hook.remove());
+        }
 
         using var replay = NewDisposeScope();
         using var noGrad = no_grad();
@@ -158,10 +162,10 @@ public static class Benchmark
         {
             var (x, weight, outputGradient) = (randn(shape.Rows, shape.In, device: device), randn(shape.Out, shape.In, device: device),
                 randn(shape.Rows, shape.Out, device: device));
-            (Tensor, Tensor)[] forwardAndWeight = [(x, weight.t()), (outputGradient.t(), x)];
+            (Tensor Left, Tensor Right)[] forwardAndWeight = [(x, weight.t()), (outputGradient.t(), x)];
             return shape.InputGradient ? [.. forwardAndWeight, (outputGradient, weight)] : forwardAndWeight;
         }).ToList();
-        var gflop = products.Sum(p => 2.0 * p.Item1.shape[0] * p.Item1.shape[1] * p.Item2.shape[1]) / 1e9;
+        var gflop = products.Sum(p => 2.0 * p.Left.shape[0] * p.Left.shape[1] * p.Right.shape[1]) / 1e9;
         var times = new List<double>();
         var clock = new Stopwatch();
         for (var round = -rounds; round < rounds; round++)
