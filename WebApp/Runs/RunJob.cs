@@ -108,16 +108,32 @@ public sealed class RunJob(
                 logger.LogWarning(e, "Run {Id}: progress at step {Step} was not stored", id, p.Step); // training goes on
             }
         });
+        // Each preview is stored off the training thread, after the one before it; the final state waits for the last
+        // (an SSVAE's last test accuracy was dropped when the run was recorded finished first).
+        var previewStored = Task.CompletedTask;
+        async Task StorePreviewAsync(Task before, PreviewSnapshot snapshot)
+        {
+            await before;
+            try
+            {
+                await runs.UpdateAsync(id, attempt, r =>
+                {
+                    r.PreviewStep = snapshot.Step;
+                    if (snapshot.TestAccuracy is { } accuracy)
+                        r.TestAccuracyJson = JsonColumn.Write(r.TestAccuracy.Where(p => p.Step < snapshot.Step).Append(new(snapshot.Step, accuracy)));
+                    return r.Status == RunStatus.Running;
+                });
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Run {Id}: the preview of step {Step} was not stored", id, snapshot.Step); // training goes on
+            }
+        }
         var preview = new SamplePreview(settings.PreviewEvery, snapshot =>
         {
             gallery.Add(id, snapshot.Step, snapshot.Png);
-            _ = Task.Run(() => runs.UpdateAsync(id, attempt, r =>
-            {
-                r.PreviewStep = snapshot.Step;
-                if (snapshot.TestAccuracy is { } accuracy)
-                    r.TestAccuracyJson = JsonColumn.Write(r.TestAccuracy.Where(p => p.Step < snapshot.Step).Append(new(snapshot.Step, accuracy)));
-                return r.Status == RunStatus.Running;
-            }));
+            var before = previewStored;
+            previewStored = Task.Run(() => StorePreviewAsync(before, snapshot));
         });
         // Called on the training thread, which waits for the store: the checkpoint it supersedes stays until this one
         // is recorded (fenced by the attempt), so whichever worker resumes the run finds the recorded file.
@@ -138,6 +154,7 @@ public sealed class RunJob(
         async Task FinishAsync(Func<RunEntity, bool> change)
         {
             await progress.FlushAsync();
+            await previewStored;
             await watching.CancelAsync();
             await watcher;
             await runs.UpdateAsync(id, attempt, change, CancellationToken.None);
@@ -200,6 +217,7 @@ public sealed class RunJob(
         finally
         {
             await progress.FlushAsync();
+            await previewStored;
             await watching.CancelAsync();
             await watcher;
         }
