@@ -35,7 +35,7 @@ public sealed class BatchBrowserTests : IAsyncLifetime
         await SignIn.LogInAsync(page, ClassModeFactory.InstructorEmail, ClassModeFactory.InstructorPassword);
         await page.GotoAsync($"/assignments/{hw!.Id}");
         await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1);
-        await page.GetByTestId("batch-upload").Locator("input[type=file]").SetInputFilesAsync(new FilePayload { Name = "HW2-submissions.zip", MimeType = "application/zip", Buffer = zip });
+        await page.GetByTestId("batch-upload").Locator("input[type=file]").ChooseAsync(new FilePayload { Name = "HW2-submissions.zip", MimeType = "application/zip", Buffer = zip });
         await page.GetByTestId("batch-preview").ClickAsync();
         await page.WaitForURLAsync("**/batches/*");
 

@@ -35,3 +35,24 @@ public sealed class BrowserHost<TApp> : IAsyncLifetime where TApp : WebGenFactor
         await App.DisposeAsync();
     }
 }
+
+/// <summary>Files chosen in a page, as a person chooses them.</summary>
+public static class FileInputs
+{
+    /// <summary>
+    /// Sets the files of a Blazor <c>InputFile</c> once its script has wired the element, a round trip after the render
+    /// that shows it. Files set before then fire a change no listener hears, and the upload is lost without a sound:
+    /// a person never chooses a file that fast, a test may.
+    /// </summary>
+    public static async Task ChooseAsync(this ILocator input, FilePayload file) => await (await WiredAsync(input)).SetInputFilesAsync(file);
+
+    /// <summary><see cref="ChooseAsync(ILocator, FilePayload)"/> with a file on disk.</summary>
+    public static async Task ChooseAsync(this ILocator input, string path) => await (await WiredAsync(input)).SetInputFilesAsync(path);
+
+    private static async Task<IElementHandle> WiredAsync(ILocator input)
+    {
+        var element = await input.ElementHandleAsync();
+        await input.Page.WaitForFunctionAsync("input => input._blazorInputFileNextFileId !== undefined", element);
+        return element;
+    }
+}

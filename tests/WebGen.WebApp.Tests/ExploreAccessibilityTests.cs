@@ -39,7 +39,7 @@ public sealed class ExploreAccessibilityTests : IAsyncLifetime
             await axe.ScanAsync(page, "interpolation, an upload refused", $"/explore?run={vae}", async p =>
             {
                 await p.Locator("[data-testid=upload-from] input[type=file]").Last
-                    .SetInputFilesAsync(new FilePayload { Name = "notes.txt", MimeType = "text/plain", Buffer = "no picture"u8.ToArray() });
+                    .ChooseAsync(new FilePayload { Name = "notes.txt", MimeType = "text/plain", Buffer = "no picture"u8.ToArray() });
                 await Assertions.Expect(p.GetByTestId("upload-error")).ToBeVisibleAsync();
             });
             await axe.ScanAsync(page, "interpolation, same z change y", $"/explore?run={ssvae}&a=3&b=2000",

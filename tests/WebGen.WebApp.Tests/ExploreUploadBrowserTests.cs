@@ -64,7 +64,7 @@ public sealed class ExploreUploadBrowserTests(UploadBrowser browser) : IClassFix
         var strip = page.GetByTestId("strip");
         var before = await strip.GetAttributeAsync("src");
 
-        await Upload(page, "to").SetInputFilesAsync(Png(Bar(shift: 4)));
+        await Upload(page, "to").ChooseAsync(Png(Bar(shift: 4)));
 
         await Assertions.Expect(page).ToHaveURLAsync(new Regex("[?&]pb=0\\.[A-Za-z0-9_-]+"));
         await Assertions.Expect(page.GetByTestId("image-b")).ToHaveAttributeAsync("alt", "your picture, a 0");
@@ -89,7 +89,7 @@ public sealed class ExploreUploadBrowserTests(UploadBrowser browser) : IClassFix
         var page = await OpenAsync();
         var address = page.Url;
 
-        await Upload(page, "from").SetInputFilesAsync(new FilePayload { Name = name, MimeType = "application/octet-stream", Buffer = file });
+        await Upload(page, "from").ChooseAsync(new FilePayload { Name = name, MimeType = "application/octet-stream", Buffer = file });
 
         await Assertions.Expect(page.GetByTestId("upload-error")).ToContainTextAsync(message);
         Assert.Equal(address, page.Url);
@@ -100,7 +100,7 @@ public sealed class ExploreUploadBrowserTests(UploadBrowser browser) : IClassFix
     {
         var page = await OpenAsync();
         for (var shift = 0; shift < 20; shift++)
-            await Upload(page, "from").SetInputFilesAsync(Png(Bar(shift - 10)));
+            await Upload(page, "from").ChooseAsync(Png(Bar(shift - 10)));
 
         var pick = page.Locator("[data-testid^=pick-from-]").Nth(5);
         var index = (await pick.GetAttributeAsync("data-testid"))!["pick-from-".Length..];

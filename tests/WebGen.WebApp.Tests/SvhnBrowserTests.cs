@@ -78,7 +78,7 @@ public sealed class SvhnBrowserTests : IAsyncLifetime
         await Assertions.Expect(digits).Not.ToHaveAttributeAsync("src", atZero!);
         var ofExample = await digits.GetAttributeAsync("src");
 
-        await page.Locator("input[type=file]").SetInputFilesAsync(new FilePayload
+        await page.Locator("input[type=file]").ChooseAsync(new FilePayload
         {
             Name = "house-number.png",
             MimeType = "image/png",
