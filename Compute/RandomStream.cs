@@ -97,15 +97,16 @@ public sealed class RandomStream : IDisposable
     {
         if (state.Length != StateLength)
             throw new ArgumentException($"a generator state is {StateLength} bytes, not {state.Length}.");
-        // CPUGeneratorImplState: int64 seed, int32 left, int32 seeded, uint64 next, then 624 words of state.
-        var left = BitConverter.ToInt32(state, 8);
-        var seeded = BitConverter.ToInt32(state, 12);
-        var next = (uint)BitConverter.ToUInt64(state, 16);
+        var left = BitConverter.ToInt32(state, LeftOffset);
+        var seeded = BitConverter.ToInt32(state, SeededOffset);
+        var next = (uint)BitConverter.ToUInt64(state, NextOffset);
         if (left is < 1 or > MersenneStateWords || seeded == 0 || next > MersenneStateWords)
             throw new ArgumentException("the generator state's Mersenne Twister position is out of range.");
     }
 
-    private const int MersenneStateWords = 624;
+    // CPUGeneratorImplState as get_state lays it out: uint64 initial seed, int32 left, int32 seeded, uint64 next,
+    // uint64[624] words (each a 32-bit word widened), then the normal samples' caches.
+    internal const int LeftOffset = 8, SeededOffset = 12, NextOffset = 16, WordsOffset = 24, MersenneStateWords = 624;
 
     private static int StateLengthOfFreshGenerator()
     {
@@ -124,8 +125,12 @@ public sealed class RandomStream : IDisposable
 
     /// <summary>A binary draw x ~ Bern(p), elementwise, on p's device.</summary>
     public static Tensor Bernoulli(Tensor p) => Draw(
-        stream => OnDevice(bernoulli(p.device_type == DeviceType.CPU ? p : p.cpu(), stream.generator), p.device),
+        stream => OnDevice(stream.BernoulliOnCpu(p.device_type == DeviceType.CPU ? p : p.cpu()), p.device),
         () => bernoulli(p));
+
+    // torch.bernoulli(p, generator)'s draws, by MersenneBernoulli where it can take p.
+    private Tensor BernoulliOnCpu(Tensor p) =>
+        MersenneBernoulli.CanDraw(p) ? MersenneBernoulli.Draw(p, generator) : bernoulli(p, generator);
 
     /// <summary><paramref name="samples"/> category indices drawn with replacement from weights (k), on their device.</summary>
     public static Tensor Multinomial(Tensor weights, long samples) => Draw(

@@ -115,6 +115,77 @@ public sealed class RandomStreamTests : IDisposable
         ours.Dispose();
     }
 
+    /// <summary>
+    /// Sizes below one vector, across the 624-word blocks and a batch of MNIST; generators fresh from a seed (a
+    /// twist before the first word), part way through a block, and holding a cached normal sample.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(7, 0)]
+    [InlineData(623, 0)]
+    [InlineData(624, 5)]
+    [InlineData(625, 623)]
+    [InlineData(1249, 1)]
+    [InlineData(78_400, 17)]
+    [InlineData(160_000, 331)]
+    public void ABernoulliDraw_IsLibtorchsDraw_AndLeavesTheGeneratorWhereLibtorchLeavesIt(int size, int drawnBefore)
+    {
+        using var p = rand(size);
+        if (size > 3) // the edges: never, always, and a p below the smallest uniform (2⁻²⁴)
+            p[TensorIndex.Slice(0, 3)] = tensor(new[] { 0f, 1f, 1e-8f });
+        using var theirs = new Generator(11);
+        using (rand(drawnBefore, generator: theirs))
+        using (randn(3, dtype: ScalarType.Float64, generator: theirs)) // leaves a cached normal sample
+        using (var state = theirs.get_state())
+        using (var ours = new Generator(11))
+        {
+            ours.set_state(state);
+            Assert.True(MersenneBernoulli.CanDraw(p));
+            using var expected = bernoulli(p, theirs);
+            using var actual = MersenneBernoulli.Draw(p, ours);
+            Assert.Equal(expected.data<float>().ToArray(), actual.data<float>().ToArray());
+            using (var theirState = theirs.get_state())
+            using (var ourState = ours.get_state())
+                Assert.Equal(theirState.data<byte>().ToArray(), ourState.data<byte>().ToArray());
+            using var theirNext = randn(5, dtype: ScalarType.Float64, generator: theirs);
+            using var ourNext = randn(5, dtype: ScalarType.Float64, generator: ours);
+            Assert.Equal(theirNext.data<double>().ToArray(), ourNext.data<double>().ToArray());
+        }
+    }
+
+    [Theory]
+    [InlineData(-0.25f)]
+    [InlineData(1.5f)]
+    [InlineData(float.NaN)]
+    public void ABernoulliProbabilityOutsideZeroToOne_IsRefusedAsLibtorchRefusesIt_WithTheGeneratorUnchanged(float wrong)
+    {
+        using var p = rand(1000);
+        p[777] = tensor(wrong);
+        using var generator = new Generator(3);
+        using var before = generator.get_state();
+        var error = Assert.Throws<ArgumentException>(() => MersenneBernoulli.Draw(p, generator));
+        Assert.Equal($"a Bernoulli probability must lie in [0, 1]; one is {wrong}.", error.Message);
+        using var after = generator.get_state();
+        Assert.Equal(before.data<byte>().ToArray(), after.data<byte>().ToArray());
+        Assert.ThrowsAny<Exception>(() => bernoulli(p, generator).Dispose());
+    }
+
+    [Fact]
+    public void ABernoulliDrawOfAnythingButContiguousFloats_IsLeftToLibtorch_WithTheSameDraws()
+    {
+        using var p = rand(40, 30).t();
+        Assert.False(MersenneBernoulli.CanDraw(p));
+        Assert.False(MersenneBernoulli.CanDraw(p.to(ScalarType.Float64)));
+        using var stream = RandomStream.Seeded(5);
+        using var expectedStream = new Generator(5);
+        Tensor actual;
+        using (stream.Use())
+            actual = RandomStream.Bernoulli(p);
+        using var expected = bernoulli(p, expectedStream);
+        Assert.Equal(expected.data<float>().ToArray(), actual.data<float>().ToArray());
+        actual.Dispose();
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(625)]
