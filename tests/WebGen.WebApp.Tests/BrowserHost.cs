@@ -42,7 +42,8 @@ public static class FileInputs
     /// <summary>
     /// Sets the files of a Blazor <c>InputFile</c> once its script has wired the element, a round trip after the render
     /// that shows it. Files set before then fire a change no listener hears, and the upload is lost without a sound:
-    /// a person never chooses a file that fast, a test may.
+    /// a person never chooses a file that fast, a test may. The locator is resolved again until the element it finds
+    /// is wired and in the page, as a re-render may replace an input before its script ever runs.
     /// </summary>
     public static async Task ChooseAsync(this ILocator input, FilePayload file) => await (await WiredAsync(input)).SetInputFilesAsync(file);
 
@@ -51,8 +52,15 @@ public static class FileInputs
 
     private static async Task<IElementHandle> WiredAsync(ILocator input)
     {
-        var element = await input.ElementHandleAsync();
-        await input.Page.WaitForFunctionAsync("input => input._blazorInputFileNextFileId !== undefined", element);
-        return element;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var element = await input.ElementHandleAsync();
+            if (await element.EvaluateAsync<bool>("e => e.isConnected && e._blazorInputFileNextFileId !== undefined"))
+                return element;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException("the file input was not wired by Blazor's InputFile script within 30 s.");
+            await Task.Delay(50);
+        }
     }
 }
