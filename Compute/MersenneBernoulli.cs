@@ -21,15 +21,14 @@ internal static class MersenneBernoulli
     // mt19937: N words of state, the recurrence reads the word M ahead.
     private const int N = RandomStream.MersenneStateWords, M = 397;
 
-    // get_state's length with the layout RandomStream describes; the normal samples' caches after the words are
-    // left as they are.
-    private const int LayoutLength = 5056;
-    private const int LeftOffset = RandomStream.LeftOffset, NextOffset = RandomStream.NextOffset, WordsOffset = RandomStream.WordsOffset;
-
-    /// <summary>Whether <see cref="Draw"/> can take <paramref name="p"/>: contiguous float32 on the CPU.</summary>
+    /// <summary>
+    /// Whether <see cref="Draw"/> can take <paramref name="p"/>: contiguous float32 on the CPU, with libtorch's
+    /// generator state laid out as <see cref="RandomStream"/> describes it (the normal samples' caches after the words
+    /// are left as they are).
+    /// </summary>
     public static bool CanDraw(Tensor p) =>
         p.device_type == DeviceType.CPU && p.dtype == ScalarType.Float32 && p.is_contiguous() && p.numel() <= int.MaxValue
-        && RandomStream.StateLength == LayoutLength;
+        && RandomStream.StateLength == RandomStream.LayoutLength;
 
     /// <summary>x ~ Bern(p) elementwise in p's order, drawn from <paramref name="generator"/>, which moves on as libtorch's would.</summary>
     /// <exception cref="ArgumentException">An element of p is not in [0, 1]; the generator is unchanged.</exception>
@@ -38,9 +37,9 @@ internal static class MersenneBernoulli
         byte[] state;
         using (var stateTensor = generator.get_state())
             state = stateTensor.data<byte>().ToArray();
-        var left = BinaryPrimitives.ReadInt32LittleEndian(state.AsSpan(LeftOffset));
-        var next = (int)BinaryPrimitives.ReadUInt64LittleEndian(state.AsSpan(NextOffset));
-        var wide = MemoryMarshal.Cast<byte, ulong>(state.AsSpan(WordsOffset, N * sizeof(ulong)));
+        var left = BinaryPrimitives.ReadInt32LittleEndian(state.AsSpan(RandomStream.LeftOffset));
+        var next = (int)BinaryPrimitives.ReadUInt64LittleEndian(state.AsSpan(RandomStream.NextOffset));
+        var wide = MemoryMarshal.Cast<byte, ulong>(state.AsSpan(RandomStream.WordsOffset, N * sizeof(ulong)));
         Span<uint> words = stackalloc uint[N];
         for (var i = 0; i < N; i++)
             words[i] = (uint)wide[i];
@@ -64,8 +63,8 @@ internal static class MersenneBernoulli
             (next, left, filled) = (next + take, left - take, filled + take);
         }
 
-        BinaryPrimitives.WriteInt32LittleEndian(state.AsSpan(LeftOffset), left);
-        BinaryPrimitives.WriteUInt64LittleEndian(state.AsSpan(NextOffset), (ulong)next);
+        BinaryPrimitives.WriteInt32LittleEndian(state.AsSpan(RandomStream.LeftOffset), left);
+        BinaryPrimitives.WriteUInt64LittleEndian(state.AsSpan(RandomStream.NextOffset), (ulong)next);
         for (var i = 0; i < N; i++)
             wide[i] = words[i];
         using (var stateTensor = tensor(state))
@@ -136,7 +135,8 @@ internal static class MersenneBernoulli
     {
         // A vector of rows k … k + lanes − 1 reads rows k + 1 … k + lanes, not yet rewritten, and rows M apart:
         // ahead of k in the first part, behind it (already rewritten, as the serial loop sees them) in the second.
-        var lanes = Vector.IsHardwareAccelerated ? Vector<uint>.Count : int.MaxValue;
+        // That holds for any vector width up to N − M = 227 lanes, hardware or not.
+        var lanes = Vector<uint>.Count;
         var k = 0;
         for (; k + lanes <= N - M; k += lanes)
             (new Vector<uint>(s[(k + M)..]) ^ Twist(new Vector<uint>(s[k..]), new Vector<uint>(s[(k + 1)..]))).CopyTo(s[k..]);

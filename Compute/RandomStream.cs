@@ -105,8 +105,9 @@ public sealed class RandomStream : IDisposable
     }
 
     // CPUGeneratorImplState as get_state lays it out: uint64 initial seed, int32 left, int32 seeded, uint64 next,
-    // uint64[624] words (each a 32-bit word widened), then the normal samples' caches.
-    internal const int LeftOffset = 8, SeededOffset = 12, NextOffset = 16, WordsOffset = 24, MersenneStateWords = 624;
+    // uint64[624] words (each a 32-bit word widened), then the normal samples' caches; 5056 bytes in all.
+    internal const int LeftOffset = 8, SeededOffset = 12, NextOffset = 16, WordsOffset = 24, MersenneStateWords = 624,
+        LayoutLength = 5056;
 
     private static int StateLengthOfFreshGenerator()
     {
