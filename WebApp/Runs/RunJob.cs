@@ -150,13 +150,17 @@ public sealed class RunJob(
                 return false;
             }
         }
-        // The last progress is stored, and the watch ends, before the final state is told to anyone.
-        async Task FinishAsync(Func<RunEntity, bool> change)
+        // The last progress and preview are stored, and the watch ends, before the final state is told to anyone.
+        async Task StopReportingAsync()
         {
             await progress.FlushAsync();
             await previewStored;
             await watching.CancelAsync();
             await watcher;
+        }
+        async Task FinishAsync(Func<RunEntity, bool> change)
+        {
+            await StopReportingAsync();
             await runs.UpdateAsync(id, attempt, change, CancellationToken.None);
         }
         try
@@ -216,10 +220,7 @@ public sealed class RunJob(
         }
         finally
         {
-            await progress.FlushAsync();
-            await previewStored;
-            await watching.CancelAsync();
-            await watcher;
+            await StopReportingAsync();
         }
     }
 

@@ -58,6 +58,7 @@ public static class FileInputs
             var element = await input.ElementHandleAsync();
             if (await element.EvaluateAsync<bool>("e => e.isConnected && e._blazorInputFileNextFileId !== undefined"))
                 return element;
+            await element.DisposeAsync();
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException("the file input was not wired by Blazor's InputFile script within 30 s.");
             await Task.Delay(50);
