@@ -23,6 +23,9 @@ public sealed class AssignmentsBrowserTests : IAsyncLifetime
         var page = await host.NewPageAsync();
         await SignIn.LogInAsync(page, ClassModeFactory.InstructorEmail, ClassModeFactory.InstructorPassword);
         await page.GetByRole(AriaRole.Link, new() { Name = "Assignments", Exact = true }).ClickAsync();
+        // Filled and clicked before the page is live, the prerendered form drops the title and the click.
+        await page.WaitForURLAsync("**/assignments");
+        await Assertions.Expect(page.Locator("[data-interactive=true]")).ToHaveCountAsync(1);
         await page.Locator("[data-testid=assignment-title] input, input[data-testid=assignment-title]").FillAsync("Homework 2");
         await page.GetByTestId("assignment-create").ClickAsync();
         await page.WaitForURLAsync("**/assignments/*");
