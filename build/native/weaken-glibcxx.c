@@ -1,8 +1,8 @@
 /* Marks one symbol-version requirement of an ELF64 shared library as weak (VER_FLG_WEAK), so the dynamic
- * loader accepts a libstdc++ that lacks it. Used for libLibTorchSharp.so on hosts with GCC < 13 runtimes,
- * together with ios_base_library_init.cpp, which supplies the one symbol that needs that version.
- * Usage: weaken-glibcxx FILE [VERSION]   (VERSION defaults to GLIBCXX_3.4.32). Exit 0 when patched or
- * already weak, 1 when the file has no such requirement, 2 on errors. */
+ * loader accepts a libstdc++ that lacks it. Used for libLibTorchSharp.so on hosts with GCC < 13 runtimes: its one
+ * symbol of that version, std::ios_base_library_init(), is named by no relocation, so nothing looks it up.
+ * Usage: weaken-glibcxx FILE [VERSION]   (VERSION defaults to GLIBCXX_3.4.32). Prints "changed" or "unchanged"
+ * (already weak, or no such requirement) and exits 0; exits 2 on errors. */
 #include <elf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,13 +31,14 @@ int main(int argc, char **argv) {
             Elf64_Vernaux *aux = (Elf64_Vernaux *)((unsigned char *)vn + vn->vn_aux);
             for (int j = 0; j < vn->vn_cnt; j++) {
                 if (strcmp(strtab + aux->vna_name, wanted) == 0) {
-                    if (!(aux->vna_flags & VER_FLG_WEAK)) {
+                    int changed = !(aux->vna_flags & VER_FLG_WEAK);
+                    if (changed) {
                         aux->vna_flags |= VER_FLG_WEAK;
                         fseek(f, (long)((unsigned char *)&aux->vna_flags - buf), SEEK_SET);
-                        fwrite(&aux->vna_flags, sizeof aux->vna_flags, 1, f);
+                        if (fwrite(&aux->vna_flags, sizeof aux->vna_flags, 1, f) != 1) { fprintf(stderr, "cannot write %s\n", argv[1]); return 2; }
                     }
-                    fclose(f);
-                    printf("%s: %s requirement is weak\n", argv[1], wanted);
+                    if (fclose(f)) { fprintf(stderr, "cannot write %s\n", argv[1]); return 2; }
+                    puts(changed ? "changed" : "unchanged");
                     return 0;
                 }
                 aux = (Elf64_Vernaux *)((unsigned char *)aux + aux->vna_next);
@@ -47,6 +48,6 @@ int main(int argc, char **argv) {
         }
     }
     fclose(f);
-    fprintf(stderr, "%s does not require %s\n", argv[1], wanted);
-    return 1;
+    puts("unchanged");
+    return 0;
 }
