@@ -32,6 +32,10 @@ public sealed class DatabaseMigrator(IDbContextFactory<WebGenDb> dbFactory, ILog
         try
         {
             await AdoptPreviousSchemaAsync(db, cancellationToken);
+            // Npgsql's migrator reads the history before it makes the table, and EF Core logs the failed read of a
+            // new database as an error (which Npgsql then ignores): made first, the read finds it empty.
+            if (db.Database.IsNpgsql())
+                await db.Database.ExecuteSqlRawAsync(db.GetService<IHistoryRepository>().GetCreateIfNotExistsScript(), cancellationToken);
             await db.Database.MigrateAsync(cancellationToken);
         }
         finally
@@ -100,17 +104,28 @@ public sealed class DatabaseMigrator(IDbContextFactory<WebGenDb> dbFactory, ILog
         logger.LogInformation("Database made by the previous WebGen adopted as at migration {Migration}", baselineId);
     }
 
-    /// <summary>The database's message when it cannot run <paramref name="query"/> (a table or column it lacks); null when it can.</summary>
+    /// <summary>
+    /// The database's message when it cannot run <paramref name="query"/> (a table or column it lacks); null when it can.
+    /// Run on the connection itself, not through EF Core, which logs each failed command as an error: on a new
+    /// database every start would begin with one.
+    /// </summary>
     private static async Task<string?> FailureAsync(WebGenDb db, string query, CancellationToken cancellationToken)
     {
+        await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
-            await db.Database.ExecuteSqlRawAsync(query, cancellationToken);
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            command.CommandText = query;
+            await command.ExecuteNonQueryAsync(cancellationToken);
             return null;
         }
         catch (DbException e)
         {
             return e.Message;
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
         }
     }
 }

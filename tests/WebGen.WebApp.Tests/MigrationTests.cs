@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using WebGen.Shared;
 using WebGen.WebApp.Data;
@@ -89,6 +90,21 @@ public sealed class MigrationTests : IDisposable
 
         await using var db = new SqliteWebGenDb(options);
         Assert.Equal(db.Database.GetMigrations(), await db.Database.GetAppliedMigrationsAsync());
+    }
+
+    [Fact]
+    public async Task ANewDatabase_IsMigratedWithoutAnErrorInTheLog()
+    {
+        // Probing for the previous version's tables finds none; an operator must not read that as a failure.
+        var logs = new CapturedLogs();
+        using var loggers = LoggerFactory.Create(builder => builder.AddProvider(logs));
+        var options = new DbContextOptionsBuilder<SqliteWebGenDb>().UseSqlite(Connection).UseLoggerFactory(loggers).Options;
+
+        await new DatabaseMigrator(new Contexts(() => new SqliteWebGenDb(options)), loggers.CreateLogger<DatabaseMigrator>()).MigrateAsync();
+
+        Assert.Contains(logs.Entries, e => e.Category.StartsWith("Microsoft.EntityFrameworkCore", StringComparison.Ordinal));
+        var errors = logs.Entries.Where(e => e.Level >= LogLevel.Error).Select(e => $"{e.Category}: {e.Message}").ToList();
+        Assert.True(errors.Count == 0, string.Join('\n', errors));
     }
 
     private List<string> Query(string sql)

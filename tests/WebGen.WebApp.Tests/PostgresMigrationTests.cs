@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using WebGen.Shared;
 using WebGen.WebApp.Data;
@@ -53,6 +54,20 @@ public sealed class PostgresMigrationTests(PostgresServer server) : IClassFixtur
 
         await using var db = Db("shared");
         Assert.Equal(db.Database.GetMigrations(), await db.Database.GetAppliedMigrationsAsync());
+    }
+
+    [Fact]
+    public async Task ANewDatabase_IsMigratedWithoutAnErrorInTheLog()
+    {
+        var logs = new CapturedLogs();
+        using var loggers = LoggerFactory.Create(builder => builder.AddProvider(logs));
+        var options = new DbContextOptionsBuilder<PostgresWebGenDb>().UseNpgsql(server.ConnectionString("quiet")).UseLoggerFactory(loggers).Options;
+
+        await new DatabaseMigrator(new Contexts(() => new PostgresWebGenDb(options)), loggers.CreateLogger<DatabaseMigrator>()).MigrateAsync();
+
+        Assert.Contains(logs.Entries, e => e.Category.StartsWith("Microsoft.EntityFrameworkCore", StringComparison.Ordinal));
+        var errors = logs.Entries.Where(e => e.Level >= LogLevel.Error).Select(e => $"{e.Category}: {e.Message}").ToList();
+        Assert.True(errors.Count == 0, string.Join('\n', errors));
     }
 
     [Fact]
