@@ -220,6 +220,7 @@ public sealed class RunJob(
         }
         finally
         {
+            // Each path above has stopped reporting already, unless it threw first; stopping again does nothing.
             await StopReportingAsync();
         }
     }
